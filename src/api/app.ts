@@ -1,0 +1,49 @@
+/**
+ * The control plane: one Hono app, served on both the Unix socket and loopback TCP (serve.ts).
+ * Routes are thin: each asks a dependency and returns JSON. Tested with app.request(), no port.
+ */
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { DoctorReport, ReadinessReport, Status } from '../contract.js';
+import { ApiError } from './errors.js';
+import { hostCheck, requireToken } from './guards.js';
+
+export type ApiDeps = {
+  readonly token: string;
+  readonly allowedHostnames: ReadonlySet<string>;
+  readonly status: () => Status;
+  readonly readiness: () => ReadinessReport;
+  readonly doctor: (only?: string) => Promise<DoctorReport>;
+  readonly log: Logger;
+  /** Later issues mount their routes here (sessions, groups, tasks …). */
+  readonly extend?: (api: Hono) => void;
+};
+
+export function createApi(deps: ApiDeps): Hono {
+  const app = new Hono();
+  app.use('*', hostCheck(deps.allowedHostnames));
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', (c) => {
+    const report = deps.readiness();
+    return c.json(report, report.ready ? 200 : 503);
+  });
+
+  const api = new Hono();
+  api.use('*', requireToken(deps.token));
+  api.get('/status', (c) => c.json(deps.status()));
+  api.get('/doctor', async (c) => c.json(await deps.doctor(c.req.query('only'))));
+  deps.extend?.(api);
+  app.route('/api', api);
+
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404),
+  );
+  app.onError((err, c) => {
+    if (err instanceof ApiError)
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    if ('getResponse' in err && typeof err.getResponse === 'function') return err.getResponse();
+    deps.log.error({ err, path: c.req.path }, 'unhandled api error');
+    return c.json({ error: { code: 'internal', message: 'internal error; see the daemon log' } }, 500);
+  });
+  return app;
+}

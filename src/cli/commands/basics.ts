@@ -1,0 +1,83 @@
+/** `agentforge init`, `status`, `version`. */
+import type { Command } from 'commander';
+import { initHome } from '../../config/home.js';
+import type { Status } from '../../contract.js';
+import { BUILD } from '../../version.js';
+import type { Ctx } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { formatBytes, formatUptime } from '../output.js';
+
+export function registerBasics(program: Command, ctx: () => Ctx): void {
+  program
+    .command('init')
+    .description('create the home (0700), a commented config.toml and the API token (0600)')
+    .action(() => {
+      const c = ctx();
+      const { paths, created } = initHome(c.home);
+      c.out.print({ home: paths.home, config: paths.config, created }, (w) => {
+        w(
+          created.length === 0
+            ? `home ${paths.home} already set up; nothing changed`
+            : `initialised ${paths.home}`,
+        );
+        for (const p of created) w(`  created ${p}`);
+        w('next: agentforge daemon start');
+      });
+      return c.exit(EXIT.ok);
+    });
+
+  program
+    .command('status')
+    .description('is the daemon running, and how is it doing')
+    .action(async () => {
+      const c = ctx();
+      let status: Status;
+      try {
+        status = await c.call<Status>('GET', '/api/status');
+      } catch (err) {
+        if (err instanceof CliError && err.exitCode === EXIT.notRunning) {
+          c.out.print({ running: false, home: c.home }, (w) =>
+            w(`agentforge is not running (home ${c.home}); start it with: agentforge daemon start`),
+          );
+          return c.exit(EXIT.notRunning);
+        }
+        throw err;
+      }
+      c.out.print(status, (w) => printStatus(w, status));
+      return c.exit(EXIT.ok);
+    });
+
+  program
+    .command('version')
+    .description('print the version, git sha and Node version')
+    .action(() => {
+      const c = ctx();
+      const data = { version: BUILD.version, git_sha: BUILD.gitSha, node: process.versions.node };
+      c.out.print(data, (w) => w(`agentforge ${data.version} (${data.git_sha}) on Node ${data.node}`));
+      return c.exit(EXIT.ok);
+    });
+}
+
+function printStatus(w: (line: string) => void, s: Status): void {
+  w(`agentforge ${s.version} (${s.git_sha}) running, pid ${s.pid}, up ${formatUptime(s.uptime_s)}`);
+  w(`  ready      ${s.ready.ready ? 'yes' : `no: ${s.ready.reasons.join(', ')}`}`);
+  w(`  home       ${s.home}`);
+  w(`  http       ${s.http.port === null ? 'off (socket only)' : `${s.http.host}:${s.http.port}`}`);
+  w(
+    `  sessions   ${s.sessions.active} active, ${s.sessions.idle} idle, ${s.sessions.live_agents} live agents`,
+  );
+  w(`  queue      ${s.queue.depth}`);
+  for (const ch of s.channels) {
+    w(
+      `  ${ch.name.padEnd(10)} ${ch.enabled ? (ch.connected ? 'connected' : 'disconnected') : 'disabled'}${ch.last_poll_at ? `, last poll ${ch.last_poll_at}` : ''}${ch.error ? `, error: ${ch.error}` : ''}`,
+    );
+  }
+  w(`  scheduler  ${s.scheduler.tasks} task(s), next due ${s.scheduler.next_due_at ?? 'none'}`);
+  w(`  database   ${formatBytes(s.db.size_bytes)} (+${formatBytes(s.db.wal_bytes)} WAL)`);
+  w(`  disk       ${formatBytes(s.disk.free_bytes)} free of ${formatBytes(s.disk.total_bytes)}`);
+  w(
+    `  backup     ${s.last_backup ? `${s.last_backup.at} (${formatUptime(s.last_backup.age_s)} ago)` : 'none yet'}`,
+  );
+  if (s.last_shutdown === 'unclean')
+    w('  note       the previous run did not stop cleanly (crash or kill -9); recovered at boot');
+}

@@ -1,0 +1,95 @@
+/** `agentforge daemon start|stop|restart|check`. */
+import type { Command } from 'commander';
+import { ConfigError } from '../../config/errors.js';
+import { parseDuration } from '../../config/duration.js';
+import { lockHolder } from '../../instance/lock.js';
+import { preflight } from '../../ops/preflight.js';
+import type { Ctx } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { printFindings } from './doctor.js';
+import { startDetached, stopDaemon } from './daemon-control.js';
+import { initHome } from '../../config/home.js';
+import { loadConfig } from '../../config/load.js';
+
+export function registerDaemon(program: Command, ctx: () => Ctx): void {
+  const daemon = program.command('daemon').description('run, stop and check the daemon');
+
+  daemon
+    .command('start')
+    .description('start the daemon (detached; waits until it is ready and prints its pid)')
+    .option(
+      '--foreground',
+      'run in this process (for service managers); logs stay on stdout when it is a TTY',
+    )
+    .action(async (opts: { foreground?: boolean }) => {
+      const c = ctx();
+      initHome(c.home);
+      const config = c.config(); // exit 6 with the same text the daemon would print
+      const holder = lockHolder(config.paths.lock);
+      if (holder !== undefined)
+        throw new CliError(`agentforge is already running (pid ${holder.pid})`, EXIT.failure);
+      if (opts.foreground) {
+        const { runDaemon } = await import('../../daemon/main.js');
+        return c.exit(await runDaemon({ home: c.home, prettyToStdout: process.stdout.isTTY === true }));
+      }
+      const pid = await startDetached(config.paths, c.env);
+      c.out.print({ started: true, pid, home: c.home }, (w) =>
+        w(`agentforge started (pid ${pid}, home ${c.home})`),
+      );
+      return c.exit(EXIT.ok);
+    });
+
+  daemon
+    .command('stop')
+    .description('stop the daemon: SIGTERM, wait for running turns, report')
+    .option('--timeout <duration>', 'how long to wait for it to exit', '40s')
+    .action(async (opts: { timeout: string }) => {
+      const c = ctx();
+      const timeoutMs = parseDuration(opts.timeout);
+      if (timeoutMs === undefined)
+        throw new CliError(`--timeout: expected a duration like "30s", got "${opts.timeout}"`, EXIT.usage);
+      const stopped = await stopDaemon(c.paths(), timeoutMs);
+      if (stopped === undefined) {
+        c.out.print({ stopped: false, running: false }, (w) => w('agentforge is not running'));
+        return c.exit(EXIT.notRunning);
+      }
+      c.out.print({ stopped: true, pid: stopped.pid, waited_ms: stopped.waitedMs }, (w) =>
+        w(`agentforge stopped (pid ${stopped.pid}, ${(stopped.waitedMs / 1000).toFixed(1)}s)`),
+      );
+      return c.exit(EXIT.ok);
+    });
+
+  daemon
+    .command('restart')
+    .description('stop the daemon if it runs, then start it')
+    .option('--timeout <duration>', 'how long to wait for the old one to exit', '40s')
+    .action(async (opts: { timeout: string }) => {
+      const c = ctx();
+      const config = c.config();
+      const stopped = await stopDaemon(config.paths, parseDuration(opts.timeout) ?? 40_000);
+      const pid = await startDetached(config.paths, c.env);
+      c.out.print({ restarted: true, previous_pid: stopped?.pid ?? null, pid }, (w) =>
+        w(`agentforge restarted (pid ${pid}${stopped ? `, was ${stopped.pid}` : ''})`),
+      );
+      return c.exit(EXIT.ok);
+    });
+
+  daemon
+    .command('check')
+    .description('preflight without serving: home permissions, config, database and migrations')
+    .action(async () => {
+      const c = ctx();
+      let config;
+      try {
+        config = loadConfig(c.home);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        config = err;
+      }
+      const findings = await preflight(c.paths(), config);
+      const failed = findings.filter((f) => f.severity === 'error');
+      c.out.print({ ok: failed.length === 0, findings }, (w) => printFindings(w, findings));
+      if (config instanceof ConfigError) return c.exit(EXIT.configInvalid);
+      return c.exit(failed.length === 0 ? EXIT.ok : EXIT.failure);
+    });
+}

@@ -1,0 +1,157 @@
+/**
+ * Reads config.toml once, validates it strictly, and returns one deep-frozen Config that is passed
+ * down to every module. Nothing else reads the file or the environment for settings.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { TomlError, parse as parseToml } from 'smol-toml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { locateKey } from './locate.js';
+import { type HomePaths, homePaths, underHome } from './paths.js';
+import { configSchema, type ConfigFile } from './schema.js';
+import { checkSecretFile, type SecretRef } from './secrets.js';
+
+export type Config = DeepReadonly<ConfigFile> & {
+  readonly file: string;
+  readonly paths: HomePaths;
+};
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+export function loadConfig(home: string): Config {
+  const base = homePaths(home);
+  let source: string;
+  try {
+    source = readFileSync(base.config, 'utf8');
+  } catch {
+    throw new ConfigError([
+      {
+        file: base.config,
+        line: undefined,
+        path: '',
+        message: 'cannot read the config file; run `agentforge init` to create it',
+      },
+    ]);
+  }
+  return parseConfig(source, base.config, home);
+}
+
+/** Parses config text; `file` is only used for error locations. */
+export function parseConfig(source: string, file: string, home: string): Config {
+  let raw: unknown;
+  try {
+    raw = parseToml(source);
+  } catch (err) {
+    const line = err instanceof TomlError ? err.line : undefined;
+    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError([{ file, line, path: '', message: `not valid TOML: ${detail}` }]);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.flatMap((issue) => toIssues(issue, source, file)));
+  }
+  const parsed = result.data;
+  const semantic = semanticIssues(parsed, source, file);
+  if (semantic.length > 0) throw new ConfigError(semantic);
+  const base = homePaths(home);
+  const paths: HomePaths = {
+    ...base,
+    socket: underHome(home, parsed.daemon.socket, base.socket),
+    state: underHome(home, parsed.daemon.state_file, base.state),
+    lock: underHome(home, parsed.daemon.lock_file, base.lock),
+    backups: underHome(home, parsed.backup.dir, base.backups),
+  };
+  return deepFreeze({ ...parsed, file, paths });
+}
+
+function toIssues(issue: z.core.$ZodIssue, source: string, file: string): ConfigIssue[] {
+  const at = (path: readonly PropertyKey[], message: string): ConfigIssue => {
+    const keys = path.map(String);
+    return { file, line: locateKey(source, keys), path: keys.join('.'), message };
+  };
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) =>
+        at([...issue.path, key], `unknown key; check the spelling against docs/configuration.md`),
+      );
+    case 'invalid_type':
+      return [
+        at(
+          issue.path,
+          issue.message.startsWith('expected a')
+            ? issue.message
+            : `expected ${issue.expected}${describeReceived(issue.message)}`,
+        ),
+      ];
+    case 'invalid_value':
+      return [at(issue.path, `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
+    default:
+      return [at(issue.path, issue.message)];
+  }
+}
+
+function describeReceived(message: string): string {
+  const m = /received (\w+)/.exec(message);
+  if (m?.[1] === 'undefined') return ' (this key is required)';
+  return m ? `, got ${m[1]}` : '';
+}
+
+function semanticIssues(config: ConfigFile, source: string, file: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const at = (path: string[], message: string): void => {
+    issues.push({ file, line: locateKey(source, path), path: path.join('.'), message });
+  };
+  if (!config.http.allow_remote && !isLoopbackHost(config.http.host)) {
+    at(
+      ['http', 'host'],
+      `"${config.http.host}" is not a loopback address; use 127.0.0.1 or ::1, or set allow_remote = true to expose the API`,
+    );
+  }
+  const defaults = Object.entries(config.agents).filter(([, a]) => a.default);
+  if (defaults.length > 1) {
+    at(
+      ['agents', defaults[1]?.[0] ?? ''],
+      `more than one agent has default = true (${defaults.map(([n]) => n).join(', ')}); keep one`,
+    );
+  }
+  forEachSecretRef(config, (path, ref) => {
+    if (ref.scheme !== 'file') return;
+    const problem = checkSecretFile(ref.path);
+    if (problem !== undefined) at(path, problem);
+  });
+  return issues;
+}
+
+function forEachSecretRef(config: ConfigFile, visit: (path: string[], ref: SecretRef) => void): void {
+  for (const [name, agent] of Object.entries(config.agents)) {
+    for (const [target, ref] of Object.entries(agent.credentials))
+      visit(['agents', name, 'credentials', target], ref);
+  }
+  const tg = config.channels.telegram;
+  if (tg.token) visit(['channels', 'telegram', 'token'], tg.token);
+  tg.bot_pool.forEach((ref, i) => visit(['channels', 'telegram', 'bot_pool', String(i)], ref));
+  const mail = config.channels.email;
+  if (mail.imap) visit(['channels', 'email', 'imap', 'password'], mail.imap.password);
+  if (mail.smtp) visit(['channels', 'email', 'smtp', 'password'], mail.smtp.password);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1';
+  return false;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

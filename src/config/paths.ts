@@ -1,0 +1,55 @@
+/**
+ * Where everything lives under the home (SPEC §4). Pure: computes paths, touches nothing, and never
+ * looks at the current directory.
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export type HomePaths = {
+  readonly home: string;
+  readonly config: string;
+  readonly token: string;
+  readonly db: string;
+  readonly sessions: string;
+  readonly groups: string;
+  readonly logs: string;
+  readonly logFile: string;
+  readonly backups: string;
+  readonly socket: string;
+  readonly state: string;
+  readonly lock: string;
+};
+
+/** `AGENTFORGE_HOME`, else `~/.agentforge`; always absolute. */
+export function resolveHome(env: NodeJS.ProcessEnv): string {
+  const fromEnv = env['AGENTFORGE_HOME'];
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
+  return join(homedir(), '.agentforge');
+}
+
+export function homePaths(home: string): HomePaths {
+  const logs = join(home, 'logs');
+  return {
+    home,
+    config: join(home, 'config.toml'),
+    token: join(home, 'api.token'),
+    db: join(home, 'agentforge.db'),
+    sessions: join(home, 'sessions'),
+    groups: join(home, 'groups'),
+    logs,
+    logFile: join(logs, 'agentforge.log'),
+    backups: join(home, 'backups'),
+    socket: join(home, 'daemon.sock'),
+    state: join(home, 'daemon.json'),
+    lock: join(home, 'daemon.lock'),
+  };
+}
+
+/** Config may override a few locations; relative overrides are taken from the home, not the cwd. */
+export function underHome(home: string, value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  return isAbsolute(value) ? value : join(home, value);
+}
+
+/** A Unix socket path longer than this is silently truncated by the kernel on Linux/macOS. */
+export const MAX_SOCKET_PATH_BYTES = 103;

@@ -1,0 +1,198 @@
+/**
+ * The config schema: every section of SPEC §3 with its documented default. Unknown keys are errors
+ * (strict objects throughout) so a typo never silently falls back to a default.
+ * docs/configuration.md mirrors this file key by key.
+ */
+import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from './duration.js';
+import { SECRET_REF_HINT, parseSecretRef, type SecretRef } from './secrets.js';
+
+export const DEFAULT_HTTP_PORT = 2180;
+export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';
+
+const duration = z.string({ error: `expected ${DURATION_HINT}` }).transform((text, ctx): number => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, got "${text}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const secretRef = z.string({ error: `expected ${SECRET_REF_HINT}` }).transform((text, ctx): SecretRef => {
+  const ref = parseSecretRef(text);
+  if (ref === undefined) {
+    // Never echo the value: it may be a secret pasted in by mistake.
+    ctx.addIssue({ code: 'custom', message: `expected ${SECRET_REF_HINT}` });
+    return z.NEVER;
+  }
+  return ref;
+});
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+export const PERMISSION_MODES = ['approve-reads', 'approve-all', 'deny-all', 'ask'] as const;
+export const AGENT_PRESETS = ['claude', 'codex', 'gemini', 'demo'] as const;
+
+const daemonSection = z.strictObject({
+  /** Unix socket of the control plane; default `<home>/daemon.sock`. */
+  socket: z.string().optional(),
+  shutdown_timeout: duration.prefault(DEFAULT_SHUTDOWN_TIMEOUT),
+  /** Default `<home>/daemon.json`. */
+  state_file: z.string().optional(),
+  /** Default `<home>/daemon.lock`. */
+  lock_file: z.string().optional(),
+});
+
+const httpSection = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(DEFAULT_HTTP_PORT),
+  allow_remote: z.boolean().default(false),
+});
+
+const logSection = z.strictObject({
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  max_size_mb: z.number().positive().default(10),
+  max_backups: positiveInt.default(5),
+  max_age_days: positiveInt.default(30),
+  compress_backups: z.boolean().default(false),
+});
+
+const limitFields = {
+  agent_memory_mb: positiveInt,
+  turn_timeout: duration,
+  idle_timeout: duration,
+  max_output_bytes: positiveInt,
+};
+
+const limitsSection = z.strictObject({
+  max_concurrent_agents: positiveInt.default(5),
+  agent_memory_mb: limitFields.agent_memory_mb.default(2048),
+  turn_timeout: limitFields.turn_timeout.prefault('15m'),
+  idle_timeout: limitFields.idle_timeout.prefault('30m'),
+  max_output_bytes: limitFields.max_output_bytes.default(4 * 1024 * 1024),
+  max_queue_per_group: positiveInt.default(100),
+});
+
+const agentSection = z
+  .strictObject({
+    preset: z.enum(AGENT_PRESETS).optional(),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).optional(),
+    env: z.record(envName, z.string()).default({}),
+    credentials: z.record(envName, secretRef).default({}),
+    permission_mode: z.enum(PERMISSION_MODES).default('approve-reads'),
+    default: z.boolean().default(false),
+    limits: z.strictObject(limitFields).partial().default({}),
+  })
+  .refine((a) => a.preset !== undefined || a.command !== undefined, {
+    message: 'an agent needs either `command` or `preset` (one of claude, codex, gemini, demo)',
+  });
+
+const telegramSection = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    token: secretRef.optional(),
+    api_root: z.url().default('https://api.telegram.org'),
+    dm_policy: z.enum(['pairing', 'allowlist', 'disabled']).default('pairing'),
+    allowed_users: z.array(z.union([z.number().int(), z.string().min(1)])).default([]),
+    trigger: z.string().min(1).optional(),
+    bot_pool: z.array(secretRef).default([]),
+    poll_timeout: duration.prefault('30s'),
+    stall_threshold: duration.prefault('90s'),
+    rate_per_chat_per_s: z.number().positive().default(1),
+    rate_per_group_per_min: z.number().positive().default(20),
+    rate_global_per_s: z.number().positive().default(30),
+  })
+  .refine((t) => !t.enabled || t.token !== undefined, {
+    message: 'telegram is enabled but has no `token`; set token = "env:TELEGRAM_BOT_TOKEN"',
+    path: ['token'],
+  });
+
+const mailEndpoint = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  tls: z.boolean().default(true),
+  user: z.string().min(1),
+  password: secretRef,
+});
+
+const emailSection = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    imap: mailEndpoint.optional(),
+    smtp: mailEndpoint.optional(),
+    from: z.string().min(3).optional(),
+    trigger_label: z.string().min(1).default('agentforge'),
+    allowed_senders: z.array(z.string().min(3)).default([]),
+    poll_interval: duration.prefault('60s'),
+  })
+  .refine((e) => !e.enabled || (e.imap !== undefined && e.smtp !== undefined), {
+    message: 'e-mail is enabled but [channels.email.imap] or [channels.email.smtp] is missing',
+  });
+
+const schedulerSection = z.strictObject({
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, { message: 'expected an IANA time zone such as "Europe/Berlin" or "UTC"' })
+    .optional(),
+  missed_runs: z.enum(['skip', 'run-once', 'catch-up']).default('run-once'),
+  catch_up_window: duration.prefault('6h'),
+});
+
+const retentionSection = z.strictObject({
+  messages_days: positiveInt.default(90),
+  events_days: positiveInt.default(30),
+  run_logs_days: positiveInt.default(14),
+  error_artifacts_max: nonNegativeInt.default(200),
+  sweep_interval: duration.prefault('6h'),
+});
+
+const backupSection = z.strictObject({
+  enabled: z.boolean().default(true),
+  schedule: z.string().min(1).default('0 3 * * *'),
+  keep: positiveInt.default(7),
+  /** Default `<home>/backups`. */
+  dir: z.string().optional(),
+});
+
+const metricsSection = z.strictObject({
+  enabled: z.boolean().default(false),
+});
+
+export const configSchema = z.strictObject({
+  daemon: daemonSection.prefault({}),
+  http: httpSection.prefault({}),
+  log: logSection.prefault({}),
+  limits: limitsSection.prefault({}),
+  agents: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'agent names are lowercase letters, digits, - and _'),
+      agentSection,
+    )
+    .default({}),
+  channels: z
+    .strictObject({
+      telegram: telegramSection.prefault({}),
+      email: emailSection.prefault({}),
+    })
+    .prefault({}),
+  scheduler: schedulerSection.prefault({}),
+  retention: retentionSection.prefault({}),
+  backup: backupSection.prefault({}),
+  metrics: metricsSection.prefault({}),
+});
+
+export type ConfigFile = z.output<typeof configSchema>;
+export type AgentConfig = ConfigFile['agents'][string];
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The composition root: the only module that constructs and wires the others. Boot order (SPEC §5):
+ * lock → config → logger → store → recovery → API listeners → channels → scheduler → ready.
+ * Shutdown runs the same list backwards.
+ */
+import { initHome, readApiToken } from '../config/home.js';
+import { loadConfig } from '../config/load.js';
+import { createApi } from '../api/app.js';
+import { allowedHostnames } from '../api/guards.js';
+import { serveApi, type Listeners } from '../api/serve.js';
+import { runDoctor } from '../ops/doctor/run.js';
+import { Readiness } from '../ops/health.js';
+import { createRootLogger, type RootLogger } from '../ops/log.js';
+import { DaemonRuns } from '../store/daemon-runs.js';
+import type { Db } from '../store/db.js';
+import { openGlobalStore } from '../store/store.js';
+import { BUILD } from '../version.js';
+import { acquireLock, type Lock } from '../instance/lock.js';
+import { installSignalHandlers } from './signals.js';
+import { removeState, writeState } from '../instance/state-file.js';
+import { buildStatus } from './status.js';
+
+export type DaemonOptions = {
+  readonly home: string;
+  /** Pretty log copy on stdout (foreground on a TTY). */
+  readonly prettyToStdout: boolean;
+};
+
+/** Extra time past shutdown_timeout for stopping children and closing files before we force it. */
+export const SHUTDOWN_SLACK_MS = 5_000;
+
+/** Runs the daemon until a signal stops it. Resolves with the exit code. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  // Everything the daemon creates (databases, logs, workspaces) is the operator's alone.
+  process.umask(0o077);
+  initHome(opts.home);
+  const lock = acquireLock(loadConfig(opts.home).paths.lock);
+  const cleanup: Array<() => void | Promise<void>> = [() => lock.release()];
+  try {
+    return await boot(opts, lock, cleanup);
+  } catch (err) {
+    await runCleanup(cleanup);
+    throw err;
+  }
+}
+
+async function boot(
+  opts: DaemonOptions,
+  lock: Lock,
+  cleanup: Array<() => void | Promise<void>>,
+): Promise<number> {
+  const startedAt = Date.now();
+  // Re-read under the lock: the file may have changed while another instance held it.
+  const config = loadConfig(opts.home);
+  const { paths } = config;
+  const root: RootLogger = await createRootLogger({
+    file: paths.logFile,
+    level: config.log.level,
+    maxSizeMb: config.log.max_size_mb,
+    maxBackups: config.log.max_backups,
+    maxAgeDays: config.log.max_age_days,
+    compress: config.log.compress_backups,
+    prettyToStdout: opts.prettyToStdout,
+  });
+  cleanup.unshift(() => root.close());
+  const log = root.log.child({ component: 'daemon' });
+  log.info({ home: paths.home, staleLock: lock.tookOverStale }, 'daemon starting');
+
+  const { db, applied } = openGlobalStore(paths.db);
+  cleanup.unshift(() => {
+    db.close();
+  });
+  if (applied.length > 0) log.info({ applied }, 'database migrated');
+  const runs = new DaemonRuns(db);
+  const runId = runs.start({
+    pid: process.pid,
+    version: BUILD.version,
+    gitSha: BUILD.gitSha,
+    now: startedAt,
+  });
+  const previousRun = runs.previous(runId);
+  if (previousRun !== undefined && !previousRun.clean_stop) {
+    log.warn({ previousPid: previousRun.pid }, 'previous daemon run did not stop cleanly; recovering');
+  }
+
+  const readiness = new Readiness();
+  readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
+
+  const bound = { httpPort: null as number | null };
+  const status = (): ReturnType<typeof buildStatus> =>
+    buildStatus({
+      config,
+      startedAt,
+      httpPort: bound.httpPort,
+      previousRun,
+      readiness: () => readiness.report(),
+    });
+  const app = createApi({
+    token: readApiToken(paths.token),
+    allowedHostnames: allowedHostnames(config.http.host),
+    status,
+    readiness: () => readiness.report(),
+    doctor: (only) => runDoctor({ paths, config, inDaemon: true, uid: process.getuid?.() }, undefined, only),
+    log: root.log.child({ component: 'api' }),
+  });
+  const listeners: Listeners = await serveApi(app, {
+    socketPath: paths.socket,
+    host: config.http.host,
+    port: config.http.port,
+  });
+  bound.httpPort = listeners.tcp?.port ?? null;
+  cleanup.unshift(() => listeners.close());
+
+  writeState(paths.state, {
+    pid: process.pid,
+    version: BUILD.version,
+    git_sha: BUILD.gitSha,
+    started_at: new Date(startedAt).toISOString(),
+    socket: paths.socket,
+    http_port: listeners.tcp?.port ?? null,
+  });
+  cleanup.unshift(() => removeState(paths.state));
+  log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
+
+  return await new Promise<number>((resolve) => {
+    const remove = installSignalHandlers({
+      deadlineMs: config.daemon.shutdown_timeout + SHUTDOWN_SLACK_MS,
+      onForce: (why) => {
+        log.error({ why }, 'forced exit');
+        process.exit(1);
+      },
+      onShutdown: async (signal) => {
+        log.info({ signal }, 'shutting down');
+        runs.stop(runId, Date.now());
+        remove();
+        await runCleanup(cleanup);
+        resolve(0);
+      },
+    });
+  });
+}
+
+function storeAnswers(db: Db): boolean {
+  try {
+    db.prepare('SELECT 1').get();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function runCleanup(steps: Array<() => void | Promise<void>>): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch {
+      // Shutdown keeps going: a failure to close one thing must not keep the rest open.
+    }
+  }
+  steps.length = 0;
+}

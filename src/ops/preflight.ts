@@ -1,0 +1,91 @@
+/**
+ * `agentforge daemon check`: everything the daemon verifies at boot, without serving anything and
+ * without changing the home. Pending migrations are applied to a throw-away copy of the database
+ * (made with SQLite's online backup) so an upgrade is proven before the real start.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../config/load.js';
+import type { ConfigError } from '../config/errors.js';
+import type { HomePaths } from '../config/paths.js';
+import type { Finding } from '../contract.js';
+import { openDatabase } from '../store/db.js';
+import { migrate } from '../store/migrate.js';
+import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
+import { configValid, homePermissions, tokenPermissions } from './doctor/checks-home.js';
+
+export type PreflightExtra = (config: Config) => Finding[];
+
+export async function preflight(
+  paths: HomePaths,
+  config: Config | ConfigError,
+  extra: readonly PreflightExtra[] = [],
+): Promise<Finding[]> {
+  const ctx = { paths, config, inDaemon: false, uid: process.getuid?.() };
+  const findings: Finding[] = [
+    await homePermissions.run(ctx),
+    await tokenPermissions.run(ctx),
+    await configValid.run(ctx),
+    await checkMigrations(paths.db),
+  ];
+  if (!(config instanceof Error)) for (const check of extra) findings.push(...check(config));
+  return findings;
+}
+
+async function checkMigrations(dbPath: string): Promise<Finding> {
+  const id = 'db.migrations';
+  if (!existsSync(dbPath)) {
+    const mem = openDatabase(':memory:');
+    try {
+      const applied = migrate(mem, GLOBAL_MIGRATIONS, 'agentforge.db');
+      return {
+        id,
+        severity: 'ok',
+        message: `no database yet; ${applied.length} migration(s) will create it`,
+      };
+    } finally {
+      mem.close();
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'agentforge-check-'));
+  try {
+    const src = openDatabase(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      await src.backup(join(dir, 'copy.db'));
+    } finally {
+      src.close();
+    }
+    const copy = openDatabase(join(dir, 'copy.db'));
+    try {
+      const applied = migrate(copy, GLOBAL_MIGRATIONS, 'agentforge.db');
+      const ok = copy.pragma('quick_check', { simple: true });
+      if (ok !== 'ok')
+        return {
+          id,
+          severity: 'error',
+          message: `database quick_check failed: ${String(ok)}`,
+          fix: 'restore a backup',
+        };
+      return {
+        id,
+        severity: 'ok',
+        message:
+          applied.length === 0
+            ? 'database schema is current'
+            : `${applied.length} pending migration(s) apply cleanly`,
+      };
+    } finally {
+      copy.close();
+    }
+  } catch (err) {
+    return {
+      id,
+      severity: 'error',
+      message: (err as Error).message,
+      fix: 'see docs/operations.md, "Upgrade"',
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

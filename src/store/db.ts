@@ -1,0 +1,32 @@
+/**
+ * Opens a SQLite file with the pragmas every AgentForge database uses (SPEC §5): WAL so readers never
+ * block the writer, synchronous=NORMAL (durable at checkpoints, no fsync per commit), foreign keys
+ * on, and a busy timeout so a concurrent backup or CLI reader waits instead of failing.
+ */
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+export type OpenOptions = {
+  readonly readonly?: boolean;
+  readonly fileMustExist?: boolean;
+  readonly busyTimeoutMs?: number; // DEFAULT_BUSY_TIMEOUT_MS
+};
+
+export function openDatabase(path: string, opts: OpenOptions = {}): Db {
+  const db = new Database(path, {
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.fileMustExist ?? false,
+  });
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    // Retention deletes rows; incremental vacuum gives the space back without a full rewrite.
+    db.pragma('auto_vacuum = INCREMENTAL');
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
+}

@@ -1,0 +1,5 @@
+/** The global database's migrations, in order. Append only: never edit a released migration. */
+import type { Migration } from '../migrate.js';
+import { migration001 } from './001-daemon-runs.js';
+
+export const GLOBAL_MIGRATIONS: readonly Migration[] = [migration001];

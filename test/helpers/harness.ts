@@ -1,0 +1,120 @@
+/**
+ * Runs the real `agentforge` executable (bin/agentforge.js → dist/) in a temporary home. Every
+ * process-level test goes through this, so tests exercise exactly what an operator runs.
+ * Daemons started here are stopped by pid in `cleanup()`.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin/agentforge.js');
+
+export type RunResult = { code: number; stdout: string; stderr: string };
+
+export type TestHome = {
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
+  run(args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
+  json<T = any>(args: readonly string[]): Promise<T>;
+  writeConfig(toml: string): void;
+  /** Pids this home's daemons had, killed (SIGKILL) on cleanup if still alive. */
+  track(pid: number): void;
+  cleanup(): Promise<void>;
+};
+
+export function makeHome(opts: { env?: NodeJS.ProcessEnv } = {}): TestHome {
+  // Short prefix: the Unix socket path must stay under 104 bytes.
+  const home = mkdtempSync(join(tmpdir(), 'af-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, AGENTFORGE_HOME: home, CI: 'true', ...opts.env };
+  const pids = new Set<number>();
+  const run = (args: readonly string[], o: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> =>
+    new Promise((done) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env: { ...env, ...o.env }, timeout: o.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+          done({ code, stdout, stderr });
+        },
+      );
+    });
+  return {
+    home,
+    env,
+    run,
+    async json(args) {
+      const r = await run([...args, '-o', 'json']);
+      try {
+        return JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+      }
+    },
+    writeConfig(toml) {
+      writeFileSync(join(home, 'config.toml'), toml, { mode: 0o600 });
+    },
+    track(pid) {
+      pids.add(pid);
+    },
+    async cleanup() {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await sleep(50);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolveP(port));
+    });
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Starts `agentforge daemon start --foreground` as a child we own (for signal tests). */
+export function spawnForeground(h: TestHome, extraEnv: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, 'daemon', 'start', '--foreground'], {
+    env: { ...h.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid !== undefined) h.track(child.pid);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { child, stderr: () => stderr };
+}
