@@ -11,6 +11,9 @@ import { MAX_SOCKET_PATH_BYTES } from '../config/paths.js';
 export type Listeners = {
   readonly socketPath: string;
   readonly tcp: { readonly host: string; readonly port: number } | null;
+  /** Stop intake: no new connections; requests in flight (a prompt waiting for its turn) go on. */
+  readonly stopAccepting: () => void;
+  /** Ends every connection (SSE streams included) and removes the socket. */
   readonly close: () => Promise<void>;
 };
 
@@ -55,6 +58,9 @@ export async function serveApi(
   return {
     socketPath: opts.socketPath,
     tcp,
+    stopAccepting: () => {
+      for (const s of servers) s.close();
+    },
     close: async () => {
       await Promise.all(servers.map(closeServer));
       try {
@@ -84,8 +90,13 @@ function listen(server: Server, start: () => void, what: string): Promise<void> 
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
+    if (!server.listening) {
+      server.closeAllConnections();
+      resolve();
+      return;
+    }
     server.close(() => resolve());
-    // Keep-alive sockets would hold close() open until their own timeout.
-    server.closeIdleConnections();
+    // Keep-alive sockets and open event streams would hold close() open indefinitely.
+    server.closeAllConnections();
   });
 }

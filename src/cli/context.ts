@@ -16,6 +16,8 @@ export type Ctx = {
   /** The config, or a CliError with exit code 6 naming every problem. */
   readonly config: () => Config;
   readonly call: <T>(method: string, path: string, body?: unknown) => Promise<T>;
+  /** The API token, for streams that do not go through `call`. */
+  readonly token: () => string;
   /** Records the command's exit code (main returns it) and passes it through. */
   readonly exit: (code: number) => void;
   readonly exitCode: number;
@@ -38,17 +40,26 @@ export function createCtx(out: Out, env: NodeJS.ProcessEnv): Ctx {
       return homePaths(home);
     }
   };
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const token = (): string => {
     const p = paths();
-    let token: string;
     try {
-      token = readApiToken(p.token);
+      return readApiToken(p.token);
     } catch {
       throw new CliError(`no API token at ${p.token}; run: agentforge init`, EXIT.notRunning);
     }
+  };
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const p = paths();
     let res;
     try {
-      res = await udsRequest({ socketPath: p.socket, method, path, token, body });
+      res = await udsRequest({
+        socketPath: p.socket,
+        method,
+        path,
+        token: token(),
+        body,
+        timeoutMs: 24 * 3_600_000,
+      });
     } catch (err) {
       if (err instanceof DaemonUnreachableError)
         throw new CliError(`${err.message}; start it with: agentforge daemon start`, EXIT.notRunning);
@@ -56,8 +67,13 @@ export function createCtx(out: Out, env: NodeJS.ProcessEnv): Ctx {
     }
     const parsed = safeJson(res.body);
     if (res.status >= 400) {
+      const error = (parsed as { error?: { message?: string; kind?: string } } | undefined)?.error;
       const msg =
-        (parsed as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${res.status}`;
+        error?.message === undefined
+          ? `HTTP ${res.status}`
+          : error.kind !== undefined
+            ? `turn failed (${error.kind}): ${error.message}`
+            : error.message;
       throw new CliError(msg, res.status === 400 || res.status === 422 ? EXIT.usage : EXIT.failure);
     }
     return parsed as T;
@@ -70,6 +86,7 @@ export function createCtx(out: Out, env: NodeJS.ProcessEnv): Ctx {
     paths,
     config,
     call,
+    token,
     exit: (code) => {
       exitCode = code;
     },

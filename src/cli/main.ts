@@ -12,6 +12,8 @@ import { registerConfig } from './commands/config.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
+import { registerAgent } from './commands/agent.js';
+import { registerSession } from './commands/session.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('agentforge')
@@ -33,6 +35,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerDoctor(program, getCtx);
   registerConfig(program, getCtx);
   registerLogs(program, getCtx);
+  registerSession(program, getCtx);
+  registerAgent(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

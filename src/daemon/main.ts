@@ -10,8 +10,13 @@ import { allowedHostnames } from '../api/guards.js';
 import { serveApi, type Listeners } from '../api/serve.js';
 import { runDoctor } from '../ops/doctor/run.js';
 import { Readiness } from '../ops/health.js';
-import { createRootLogger, type RootLogger } from '../ops/log.js';
+import { createRootLogger, type Logger, type RootLogger } from '../ops/log.js';
+import { agentRoutes } from '../api/agents-routes.js';
+import { sessionRoutes } from '../api/sessions-routes.js';
+import { resolveAgents } from '../sessions/agents.js';
+import { Supervisor } from '../sessions/supervisor.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
+import { SessionsRepo } from '../store/sessions-repo.js';
 import type { Db } from '../store/db.js';
 import { openGlobalStore } from '../store/store.js';
 import { BUILD } from '../version.js';
@@ -28,6 +33,8 @@ export type DaemonOptions = {
 
 /** Extra time past shutdown_timeout for stopping children and closing files before we force it. */
 export const SHUTDOWN_SLACK_MS = 5_000;
+/** Of shutdown_timeout, this much is kept for cancelling turns and stopping agents after the drain. */
+export const TURN_STOP_RESERVE_MS = 3_000;
 
 /** Runs the daemon until a signal stops it. Resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
@@ -64,6 +71,7 @@ async function boot(
   });
   cleanup.unshift(() => root.close());
   const log = root.log.child({ component: 'daemon' });
+  installCrashHandlers(log);
   log.info({ home: paths.home, staleLock: lock.tookOverStale }, 'daemon starting');
 
   const { db, applied } = openGlobalStore(paths.db);
@@ -83,6 +91,21 @@ async function boot(
     log.warn({ previousPid: previousRun.pid }, 'previous daemon run did not stop cleanly; recovering');
   }
 
+  const agents = resolveAgents(config);
+  const supervisor = new Supervisor({
+    repo: new SessionsRepo(db),
+    agents,
+    sessionsDir: paths.sessions,
+    groupsDir: paths.groups,
+    maxConcurrent: config.limits.max_concurrent_agents,
+    maxQueue: config.limits.max_queue_per_group,
+    env: process.env,
+    log: root.log.child({ component: 'sessions' }),
+  });
+  // Recovery: agents a killed daemon left running are found by recorded pgid + start time.
+  const orphans = supervisor.recoverOrphans();
+  if (orphans > 0) log.warn({ orphans }, 'killed orphaned agent processes');
+
   const readiness = new Readiness();
   readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
 
@@ -94,14 +117,25 @@ async function boot(
       httpPort: bound.httpPort,
       previousRun,
       readiness: () => readiness.report(),
+      sessions: () => supervisor.counts(),
+      queueDepth: () => supervisor.queueDepth(),
     });
   const app = createApi({
     token: readApiToken(paths.token),
     allowedHostnames: allowedHostnames(config.http.host),
     status,
     readiness: () => readiness.report(),
-    doctor: (only) => runDoctor({ paths, config, inDaemon: true, uid: process.getuid?.() }, undefined, only),
+    doctor: (only) =>
+      runDoctor(
+        { paths, config, inDaemon: true, uid: process.getuid?.(), env: process.env },
+        undefined,
+        only,
+      ),
     log: root.log.child({ component: 'api' }),
+    extend: (api) => {
+      sessionRoutes(api, supervisor);
+      agentRoutes(api, agents, process.env);
+    },
   });
   const listeners: Listeners = await serveApi(app, {
     socketPath: paths.socket,
@@ -131,12 +165,26 @@ async function boot(
       },
       onShutdown: async (signal) => {
         log.info({ signal }, 'shutting down');
-        runs.stop(runId, Date.now());
         remove();
+        listeners.stopAccepting();
+        await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
+        runs.stop(runId, Date.now());
         await runCleanup(cleanup);
         resolve(0);
       },
     });
+  });
+}
+
+/**
+ * A stray rejection is logged and the daemon keeps serving. An uncaught exception leaves state we
+ * cannot trust: log it and exit non-zero so the service manager restarts us (Restart=on-failure).
+ */
+function installCrashHandlers(log: Logger): void {
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception; exiting for the service manager to restart');
+    process.exit(1);
   });
 }
 

@@ -14,16 +14,21 @@ export class AlreadyRunningError extends Error {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; null off Linux. */
-export function processStartTime(pid: number): string | null {
+/** State (field 3) and start time in clock ticks since boot (field 22) of /proc/<pid>/stat; null off Linux. */
+function procStat(pid: number): { state: string; startTime: string | null } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses; fields resume after the last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19] ?? null;
+    return { state: rest[0] ?? '', startTime: rest[19] ?? null };
   } catch {
     return null;
   }
+}
+
+/** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; null off Linux. */
+export function processStartTime(pid: number): string | null {
+  return procStat(pid)?.startTime ?? null;
 }
 
 export function isAlive(owner: LockOwner): boolean {
@@ -32,9 +37,11 @@ export function isAlive(owner: LockOwner): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const now = procStat(owner.pid);
+  // A zombie has exited (kill -9, crash) and only waits for its parent to reap it; it holds nothing.
+  if (now?.state === 'Z') return false;
   if (owner.startTime === null) return true;
-  const now = processStartTime(owner.pid);
-  return now === null || now === owner.startTime;
+  return now === null || now.startTime === owner.startTime;
 }
 
 export function readLock(path: string): LockOwner | undefined {

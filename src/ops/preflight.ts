@@ -13,6 +13,7 @@ import type { Finding } from '../contract.js';
 import { openDatabase } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
+import { agentsResolvable } from './doctor/checks-agents.js';
 import { configValid, homePermissions, tokenPermissions } from './doctor/checks-home.js';
 
 export type PreflightExtra = (config: Config) => Finding[];
@@ -22,12 +23,13 @@ export async function preflight(
   config: Config | ConfigError,
   extra: readonly PreflightExtra[] = [],
 ): Promise<Finding[]> {
-  const ctx = { paths, config, inDaemon: false, uid: process.getuid?.() };
+  const ctx = { paths, config, inDaemon: false, uid: process.getuid?.(), env: process.env };
   const findings: Finding[] = [
     await homePermissions.run(ctx),
     await tokenPermissions.run(ctx),
     await configValid.run(ctx),
     await checkMigrations(paths.db),
+    await agentsResolvable.run(ctx),
   ];
   if (!(config instanceof Error)) for (const check of extra) findings.push(...check(config));
   return findings;

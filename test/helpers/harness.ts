@@ -3,8 +3,9 @@
  * process-level test goes through this, so tests exercise exactly what an operator runs.
  * Daemons started here are stopped by pid in `cleanup()`.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +20,7 @@ export type TestHome = {
   readonly home: string;
   readonly env: NodeJS.ProcessEnv;
   run(args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
-  json<T = any>(args: readonly string[]): Promise<T>;
+  json<T = Record<string, unknown>>(args: readonly string[]): Promise<T>;
   writeConfig(toml: string): void;
   /** Pids this home's daemons had, killed (SIGKILL) on cleanup if still alive. */
   track(pid: number): void;
@@ -31,7 +32,10 @@ export function makeHome(opts: { env?: NodeJS.ProcessEnv } = {}): TestHome {
   const home = mkdtempSync(join(tmpdir(), 'af-'));
   const env: NodeJS.ProcessEnv = { ...process.env, AGENTFORGE_HOME: home, CI: 'true', ...opts.env };
   const pids = new Set<number>();
-  const run = (args: readonly string[], o: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> =>
+  const run = (
+    args: readonly string[],
+    o: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<RunResult> =>
     new Promise((done) => {
       execFile(
         process.execPath,
@@ -47,10 +51,10 @@ export function makeHome(opts: { env?: NodeJS.ProcessEnv } = {}): TestHome {
     home,
     env,
     run,
-    async json(args) {
+    async json<T>(args: readonly string[]): Promise<T> {
       const r = await run([...args, '-o', 'json']);
       try {
-        return JSON.parse(r.stdout);
+        return JSON.parse(r.stdout) as T;
       } catch {
         throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
       }
@@ -88,16 +92,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True while the process exists and is not a zombie (a zombie has exited; only its parent has not reaped it). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all we have
+  }
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -117,4 +131,61 @@ export function spawnForeground(h: TestHome, extraEnv: NodeJS.ProcessEnv = {}) {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return { child, stderr: () => stderr };
+}
+
+/** A config.toml for tests: HTTP on the given port (0 = socket only) plus any extra TOML. */
+export function testConfig(port: number, extra = ''): string {
+  return `[http]\nport = ${port}\n\n[daemon]\nshutdown_timeout = "5s"\n${extra}`;
+}
+
+/** `agentforge daemon start` (detached); returns the daemon's pid, tracked for cleanup. */
+export async function startDaemon(h: TestHome): Promise<number> {
+  const r = await h.run(['daemon', 'start', '-o', 'json']);
+  if (r.code !== 0) throw new Error(`daemon start exited ${r.code}: ${r.stdout}${r.stderr}`);
+  const { pid } = JSON.parse(r.stdout) as { pid: number };
+  h.track(pid);
+  return pid;
+}
+
+/** Resolves with the exit code and signal of a child we spawned, or rejects after timeoutMs. */
+export function waitExit(
+  child: ChildProcess,
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolveP, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`pid ${child.pid} did not exit within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolveP({ code, signal });
+    });
+  });
+}
+
+export type HttpResult = { status: number; body: string; json: () => unknown };
+
+/** One HTTP/1.1 request to 127.0.0.1:port. Unlike fetch, lets the test set the Host header. */
+export function httpGet(
+  port: number,
+  path: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<HttpResult> {
+  return new Promise((resolveP, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, timeout: 5_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolveP({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as unknown });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from 127.0.0.1:${port}${path}`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

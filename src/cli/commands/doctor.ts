@@ -67,7 +67,11 @@ async function doctorReport(c: Ctx, only: string | undefined): Promise<DoctorRep
     if (!(err instanceof ConfigError)) throw err;
     config = err;
   }
-  return runDoctor({ paths: c.paths(), config, inDaemon: false, uid: process.getuid?.() }, undefined, only);
+  return runDoctor(
+    { paths: c.paths(), config, inDaemon: false, uid: process.getuid?.(), env: c.env },
+    undefined,
+    only,
+  );
 }
 
 /** Only fixes that cannot lose data: create what is missing, remove others' access. */

@@ -3,6 +3,7 @@
  * the CLI) and up (GET /api/doctor); a check that throws becomes an error finding, never a crash.
  */
 import type { DoctorReport, Finding, Severity } from '../../contract.js';
+import { agentsMemoryCap, agentsResolvable } from './checks-agents.js';
 import { daemonSocket } from './checks-daemon.js';
 import { configValid, homePermissions, logsWritable, tokenPermissions } from './checks-home.js';
 import { dbIntegrity, dbSchema } from './checks-store.js';
@@ -21,6 +22,8 @@ export const CHECKS: readonly Check[] = [
   daemonSocket,
   httpLoopback,
   nofileLimit,
+  agentsResolvable,
+  agentsMemoryCap,
 ];
 
 export async function runDoctor(

@@ -11,6 +11,8 @@ export type DoctorContext = {
   /** True when called inside the running daemon. */
   readonly inDaemon: boolean;
   readonly uid: number | undefined;
+  /** The environment agent commands are looked up in. */
+  readonly env: NodeJS.ProcessEnv;
 };
 
 export type Check = {

@@ -1,5 +1,6 @@
 /** The global database's migrations, in order. Append only: never edit a released migration. */
 import type { Migration } from '../migrate.js';
 import { migration001 } from './001-daemon-runs.js';
+import { migration002 } from './002-sessions.js';
 
-export const GLOBAL_MIGRATIONS: readonly Migration[] = [migration001];
+export const GLOBAL_MIGRATIONS: readonly Migration[] = [migration001, migration002];

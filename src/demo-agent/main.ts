@@ -1,0 +1,159 @@
+/**
+ * The bundled demo ACP agent: a real agent program on the official SDK, speaking ACP over
+ * stdin/stdout. It needs no API key, so a fresh install can chat, and it doubles as the test agent:
+ * its prompt scripts what it does (see script.ts). Logs go to stderr; stdout is the protocol.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  agent,
+  ndJsonStream,
+  PROTOCOL_VERSION,
+  type AgentContext,
+  type ContentBlock,
+} from '@agentclientprotocol/sdk';
+import { DEMO_HELP, parseCommand, type DemoCommand } from './script.js';
+
+const turns = new Map<string, AbortController>();
+const hold: Buffer[] = [];
+
+function promptText(blocks: readonly ContentBlock[]): string {
+  return blocks
+    .map((b) => (b.type === 'text' ? b.text : b.type === 'resource_link' ? `[${b.name}]` : `[${b.type}]`))
+    .join('');
+}
+
+async function say(client: AgentContext, sessionId: string, text: string): Promise<void> {
+  await client.notify('session/update', {
+    sessionId,
+    update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text } },
+  });
+}
+
+async function run(
+  cmd: DemoCommand,
+  client: AgentContext,
+  sessionId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  switch (cmd.kind) {
+    case 'echo':
+      return say(client, sessionId, cmd.text);
+    case 'chat':
+      return say(
+        client,
+        sessionId,
+        `[demo agent] you said: ${cmd.text}\nI am the bundled demo agent, not a model. Try:\n${DEMO_HELP}`,
+      );
+    case 'stream':
+      for (let i = 1; i <= cmd.chunks && !signal.aborted; i++) await say(client, sessionId, `chunk ${i}\n`);
+      return;
+    case 'flood': {
+      const line = 'x'.repeat(1023) + '\n';
+      for (let sent = 0; sent < cmd.bytes && !signal.aborted; sent += line.length)
+        await say(client, sessionId, line);
+      return;
+    }
+    case 'ask': {
+      const res = await client.request('session/request_permission', {
+        sessionId,
+        toolCall: {
+          toolCallId: randomUUID(),
+          title: cmd.title,
+          kind: cmd.toolKind as 'edit',
+          status: 'pending',
+        },
+        options: [
+          { optionId: 'allow', name: 'Allow', kind: 'allow_once' },
+          { optionId: 'reject', name: 'Reject', kind: 'reject_once' },
+        ],
+      });
+      const outcome = res.outcome.outcome === 'selected' ? res.outcome.optionId : 'cancelled';
+      return say(client, sessionId, `permission: ${outcome}`);
+    }
+    case 'read': {
+      try {
+        const res = await client.request('fs/read_text_file', { sessionId, path: cmd.path });
+        return say(client, sessionId, res.content);
+      } catch (err) {
+        return say(client, sessionId, `read refused: ${(err as Error).message}`);
+      }
+    }
+    case 'write': {
+      try {
+        await client.request('fs/write_text_file', { sessionId, path: cmd.path, content: cmd.text });
+        return say(client, sessionId, `wrote ${cmd.path}`);
+      } catch (err) {
+        return say(client, sessionId, `write refused: ${(err as Error).message}`);
+      }
+    }
+    case 'sleep':
+      await sleep(cmd.ms, undefined, { signal }).catch(() => undefined);
+      return say(client, sessionId, `slept ${cmd.ms} ms`);
+    case 'hang': {
+      // A grandchild in our process group: supervision must kill it too.
+      const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
+      await say(client, sessionId, `hanging (grandchild pid ${child.pid})`);
+      await new Promise(() => undefined);
+      return;
+    }
+    case 'crash':
+      await say(client, sessionId, 'crashing now');
+      process.exit(3);
+      return;
+    case 'memory': {
+      await say(client, sessionId, `allocating ${cmd.mb} MB`);
+      for (let i = 0; i < cmd.mb; i++) {
+        hold.push(Buffer.alloc(1024 * 1024, 1));
+        if (i % 64 === 0) await sleep(5);
+      }
+      return say(client, sessionId, `holding ${cmd.mb} MB`);
+    }
+    case 'garbage':
+      process.stdout.write('this is not JSON-RPC\n');
+      await sleep(60_000, undefined, { signal }).catch(() => undefined);
+      return;
+    case 'env':
+      return say(
+        client,
+        sessionId,
+        `${cmd.name} is ${process.env[cmd.name] === undefined ? 'unset' : 'set'}`,
+      );
+  }
+}
+
+const app = agent({ name: 'agentforge-demo' })
+  .onRequest('initialize', () => ({
+    protocolVersion: PROTOCOL_VERSION,
+    agentCapabilities: {
+      loadSession: true,
+      promptCapabilities: { embeddedContext: false, image: false, audio: false },
+    },
+    agentInfo: { name: 'agentforge-demo', title: 'AgentForge demo agent', version: '1' },
+    authMethods: [],
+  }))
+  .onRequest('session/new', () => ({ sessionId: `demo-${randomUUID()}` }))
+  .onRequest('session/load', () => ({}))
+  .onRequest('session/prompt', async ({ params, client }) => {
+    const ctl = new AbortController();
+    turns.set(params.sessionId, ctl);
+    try {
+      await run(parseCommand(promptText(params.prompt)), client, params.sessionId, ctl.signal);
+      return { stopReason: ctl.signal.aborted ? 'cancelled' : 'end_turn' };
+    } finally {
+      turns.delete(params.sessionId);
+    }
+  })
+  .onNotification('session/cancel', ({ params }) => {
+    turns.get(params.sessionId)?.abort();
+  });
+
+const conn = app.connect(
+  ndJsonStream(
+    Writable.toWeb(process.stdout) as WritableStream<Uint8Array>,
+    Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>,
+  ),
+);
+void conn.closed.then(() => process.exit(0));

@@ -1,0 +1,87 @@
+/**
+ * The demo agent's prompt language. A prompt is one command; anything else is echoed back with a
+ * note that this is the demo agent. Parsing is pure so it is tested without a process.
+ */
+export type DemoCommand =
+  | { kind: 'echo'; text: string }
+  | { kind: 'stream'; chunks: number }
+  | { kind: 'ask'; title: string; toolKind: string }
+  | { kind: 'read'; path: string }
+  | { kind: 'write'; path: string; text: string }
+  | { kind: 'sleep'; ms: number }
+  | { kind: 'hang' }
+  | { kind: 'crash' }
+  | { kind: 'memory'; mb: number }
+  | { kind: 'garbage' }
+  | { kind: 'env'; name: string }
+  | { kind: 'flood'; bytes: number }
+  | { kind: 'chat'; text: string };
+
+export const DEMO_HELP = [
+  'echo TEXT            reply TEXT',
+  'stream N             reply in N chunks',
+  'ask [KIND] TITLE     ask permission for a tool call (KIND: read, edit, execute …)',
+  'read PATH            read a file through the client',
+  'write PATH TEXT      write a file through the client',
+  'sleep MS             wait, then reply',
+  'hang                 never answer (spawns a grandchild too)',
+  'crash                exit mid-turn',
+  'memory MB            allocate MB of memory',
+  'garbage              write non-JSON to stdout',
+  'env NAME             reply whether NAME is set in my environment',
+  'flood BYTES          reply with BYTES of text',
+].join('\n');
+
+const TOOL_KINDS = new Set([
+  'read',
+  'edit',
+  'delete',
+  'move',
+  'search',
+  'execute',
+  'think',
+  'fetch',
+  'other',
+]);
+
+export function parseCommand(prompt: string): DemoCommand {
+  const text = prompt.trim();
+  const [head = '', ...rest] = text.split(/\s+/);
+  const arg = text.slice(head.length).trim();
+  const num = (fallback: number): number => {
+    const n = Number(rest[0]);
+    return Number.isFinite(n) && n >= 0 ? n : fallback;
+  };
+  switch (head.toLowerCase()) {
+    case 'echo':
+      return { kind: 'echo', text: arg };
+    case 'stream':
+      return { kind: 'stream', chunks: Math.min(num(5), 100_000) };
+    case 'ask': {
+      const first = rest[0] ?? '';
+      if (TOOL_KINDS.has(first))
+        return { kind: 'ask', toolKind: first, title: rest.slice(1).join(' ') || `${first} something` };
+      return { kind: 'ask', toolKind: 'edit', title: arg || 'edit a file' };
+    }
+    case 'read':
+      return { kind: 'read', path: rest[0] ?? '' };
+    case 'write':
+      return { kind: 'write', path: rest[0] ?? '', text: rest.slice(1).join(' ') };
+    case 'sleep':
+      return { kind: 'sleep', ms: num(1000) };
+    case 'hang':
+      return { kind: 'hang' };
+    case 'crash':
+      return { kind: 'crash' };
+    case 'memory':
+      return { kind: 'memory', mb: num(512) };
+    case 'garbage':
+      return { kind: 'garbage' };
+    case 'env':
+      return { kind: 'env', name: rest[0] ?? '' };
+    case 'flood':
+      return { kind: 'flood', bytes: num(1_000_000) };
+    default:
+      return { kind: 'chat', text };
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * One live agent: the child process plus an ACP client connection (the official SDK's `client()`
+ * builder) with our handlers for updates, permissions and workspace files. Starting it runs the
+ * handshake: initialize → session/load (when resuming and supported) or session/new.
+ */
+import {
+  client,
+  PROTOCOL_VERSION,
+  RequestError,
+  type ClientConnection,
+  type InitializeResponse,
+  type RequestPermissionRequest,
+  type RequestPermissionResponse,
+  type SessionNotification,
+} from '@agentclientprotocol/sdk';
+import { SessionError } from '../errors.js';
+import { childStream } from './ndjson.js';
+import { spawnAgentProcess, stopAgentProcess, type AgentProcess } from './process.js';
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+
+export type AgentHooks = {
+  readonly onUpdate: (n: SessionNotification) => void;
+  readonly onPermission: (req: RequestPermissionRequest) => Promise<RequestPermissionResponse>;
+  readonly readFile: (path: string, line?: number | null, limit?: number | null) => string;
+  readonly writeFile: (path: string, content: string) => void;
+  /** Garbage on stdout, an over-long line: the agent broke the protocol. */
+  readonly onViolation: (why: string) => void;
+  readonly onBytes: (n: number) => void;
+  readonly onStderr: (text: string) => void;
+};
+
+export type StartOptions = {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly resumeAcpSessionId: string | null;
+  readonly handshakeTimeoutMs?: number; // DEFAULT_HANDSHAKE_TIMEOUT_MS
+  readonly hooks: AgentHooks;
+};
+
+export type LiveAgent = {
+  readonly proc: AgentProcess;
+  readonly conn: ClientConnection;
+  readonly init: InitializeResponse;
+  readonly acpSessionId: string;
+  /** True when the agent restored the previous ACP session (session/load). */
+  readonly resumed: boolean;
+  readonly stop: (graceMs?: number, polite?: boolean) => Promise<void>;
+};
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} got no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function asRequestError(err: unknown): RequestError {
+  return err instanceof RequestError ? err : new RequestError(-32603, (err as Error).message);
+}
+
+export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
+  let proc: AgentProcess;
+  try {
+    proc = await spawnAgentProcess({ command: opts.command, args: opts.args, cwd: opts.cwd, env: opts.env });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? `; is ${opts.command} installed and on PATH?` : '';
+    throw new SessionError(
+      'spawn',
+      `cannot start agent command ${opts.command}: ${code ?? (err as Error).message}${hint}`,
+      { cause: err },
+    );
+  }
+  const { hooks } = opts;
+  proc.child.stdin.on('error', () => undefined); // EPIPE when the agent dies; the exit handler reports it
+  proc.child.stderr.setEncoding('utf8');
+  proc.child.stderr.on('data', (t: string) => hooks.onStderr(t));
+
+  const app = client({ name: 'agentforge' })
+    .onNotification('session/update', ({ params }) => hooks.onUpdate(params))
+    .onRequest('session/request_permission', ({ params }) => hooks.onPermission(params))
+    .onRequest('fs/read_text_file', ({ params }) => {
+      try {
+        return { content: hooks.readFile(params.path, params.line, params.limit) };
+      } catch (err) {
+        throw asRequestError(err);
+      }
+    })
+    .onRequest('fs/write_text_file', ({ params }) => {
+      try {
+        hooks.writeFile(params.path, params.content);
+        return {};
+      } catch (err) {
+        throw asRequestError(err);
+      }
+    });
+  const conn = app.connect(
+    childStream(proc.child.stdout, proc.child.stdin, {
+      onViolation: hooks.onViolation,
+      onBytes: hooks.onBytes,
+    }),
+  );
+  // A dead agent must not leave callers waiting: closing the connection rejects every pending call.
+  void proc.exited.then(({ code, signal }) =>
+    conn.close(new SessionError('exited', `agent exited (${signal ?? `code ${code}`})`)),
+  );
+
+  const stop = async (graceMs?: number, polite = true): Promise<void> => {
+    conn.close();
+    await stopAgentProcess(proc, graceMs, polite);
+  };
+  const timeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  try {
+    const init = await withTimeout(
+      conn.agent.request('initialize', {
+        protocolVersion: PROTOCOL_VERSION,
+        clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: false },
+        clientInfo: { name: 'agentforge', version: '1' },
+      }),
+      timeoutMs,
+      'initialize',
+    );
+    let acpSessionId: string;
+    let resumed = false;
+    if (opts.resumeAcpSessionId !== null && init.agentCapabilities?.loadSession === true) {
+      await withTimeout(
+        conn.agent.request('session/load', {
+          sessionId: opts.resumeAcpSessionId,
+          cwd: opts.cwd,
+          mcpServers: [],
+        }),
+        timeoutMs,
+        'session/load',
+      );
+      acpSessionId = opts.resumeAcpSessionId;
+      resumed = true;
+    } else {
+      const res = await withTimeout(
+        conn.agent.request('session/new', { cwd: opts.cwd, mcpServers: [] }),
+        timeoutMs,
+        'session/new',
+      );
+      acpSessionId = res.sessionId;
+    }
+    return { proc, conn, init, acpSessionId, resumed, stop };
+  } catch (err) {
+    await stop(500, false);
+    if (err instanceof SessionError) throw err;
+    throw new SessionError('handshake', `agent handshake failed: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The agent child process: spawned in its own process group (so a timeout kills grandchildren too)
+ * and torn down politely (stdin EOF), then firmly (SIGTERM to the group), then finally (SIGKILL).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { processStartTime } from '../../instance/lock.js';
+
+export const DEFAULT_STOP_GRACE_MS = 2_000;
+
+export type AgentProcessOptions = {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** The complete environment (see env.ts); never merged over process.env. */
+  readonly env: Readonly<Record<string, string>>;
+};
+
+export type AgentProcess = {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly pid: number;
+  /** Equal to pid: the child leads its own group. */
+  readonly pgid: number;
+  readonly startTime: string | null;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+export async function spawnAgentProcess(opts: AgentProcessOptions): Promise<AgentProcess> {
+  const child = spawn(opts.command, opts.args as string[], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true, // setsid: own process group, not killed by a terminal's ^C meant for the daemon
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', reject);
+  });
+  const pid = child.pid as number;
+  return { child, pid, pgid: pid, startTime: processStartTime(pid), exited };
+}
+
+function isRunning(p: AgentProcess): boolean {
+  return p.child.exitCode === null && p.child.signalCode === null;
+}
+
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // group already gone
+  }
+}
+
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const result = await Promise.race([p.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** EOF, then SIGTERM to the group, then SIGKILL to the group. Grandchildren die with the group. */
+export async function stopAgentProcess(
+  p: AgentProcess,
+  graceMs = DEFAULT_STOP_GRACE_MS,
+  polite = true,
+): Promise<void> {
+  if (isRunning(p)) {
+    if (polite) {
+      p.child.stdin.end();
+      if (await within(p.exited, graceMs)) {
+        killGroup(p.pgid, 'SIGKILL'); // leftovers of a group whose leader left politely
+        return;
+      }
+    }
+    killGroup(p.pgid, 'SIGTERM');
+    if (!(await within(p.exited, graceMs))) killGroup(p.pgid, 'SIGKILL');
+  }
+  await within(once(p.child, 'close'), graceMs);
+  killGroup(p.pgid, 'SIGKILL');
+}

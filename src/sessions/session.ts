@@ -1,0 +1,183 @@
+/**
+ * One durable session: its row, its event log, and (while warm) a live agent process. Turns run
+ * one at a time; a prompt that arrives mid-turn waits in the queue or interrupts the running turn.
+ * Every failure ends the turn with a classified kind, and the session stays resumable.
+ */
+import type { SessionNotification } from '@agentclientprotocol/sdk';
+import type { Logger } from 'pino';
+import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
+import type { AgentSpec } from './agents.js';
+import type { LiveAgent } from './acp/client.js';
+import { SessionError, SessionRequestError, type FailureKind } from './errors.js';
+import type { EventLog } from './event-log.js';
+import { PendingPermissions } from './permissions.js';
+import { runTurn, type TurnResult } from './turn.js';
+import type { AgentSlots, Release } from './slots.js';
+
+export type SessionDeps = {
+  readonly repo: SessionsRepo;
+  readonly events: EventLog;
+  readonly agent: AgentSpec;
+  readonly slots: AgentSlots;
+  readonly log: Logger;
+  /** Starts the agent process for this session (spawn + handshake). */
+  readonly start: (session: Session) => Promise<LiveAgent>;
+  readonly maxQueue: number;
+};
+
+type Queued = { text: string; resolve: (r: TurnResult) => void; reject: (e: Error) => void };
+
+export type LiveState = 'cold' | 'starting' | 'idle' | 'busy';
+
+export class Session {
+  readonly id: string;
+  readonly permissions = new PendingPermissions();
+  live: LiveAgent | undefined;
+  #release: Release | undefined;
+  #starting: Promise<LiveAgent> | undefined;
+  #queue: Queued[] = [];
+  #busy = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** Set while a turn runs: ends it early with a classified failure. */
+  abortTurn: ((err: SessionError) => void) | undefined;
+  /** Hooks of the running turn: reply accumulation and output accounting. */
+  onTurnUpdate: ((n: SessionNotification) => void) | undefined;
+  onTurnBytes: ((n: number) => void) | undefined;
+  currentTurn: number | null = null;
+
+  constructor(
+    readonly deps: SessionDeps,
+    row: SessionRow,
+  ) {
+    this.id = row.id;
+  }
+
+  get row(): SessionRow {
+    const row = this.deps.repo.get(this.id);
+    if (row === undefined) throw new SessionRequestError('session_not_found', `no session ${this.id}`);
+    return row;
+  }
+
+  get state(): LiveState {
+    if (this.#busy) return 'busy';
+    if (this.#starting !== undefined) return 'starting';
+    return this.live === undefined ? 'cold' : 'idle';
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  prompt(text: string, mode: 'queue' | 'interrupt' = 'queue'): Promise<TurnResult> {
+    if (this.row.state === 'removed')
+      throw new SessionRequestError('session_removed', `session ${this.id} was removed`);
+    if (this.#queue.length >= this.deps.maxQueue) {
+      throw new SessionRequestError(
+        'queue_full',
+        `session ${this.id} already has ${this.#queue.length} prompts waiting; try again later`,
+      );
+    }
+    const result = new Promise<TurnResult>((resolve, reject) => this.#queue.push({ text, resolve, reject }));
+    if (mode === 'interrupt' && this.#busy) this.cancel();
+    void this.#pump();
+    return result;
+  }
+
+  /** Cancels the running turn (ACP session/cancel); queued prompts still run. */
+  cancel(): boolean {
+    if (!this.#busy || this.live === undefined) return false;
+    this.permissions.rejectAll();
+    void this.live.conn.agent
+      .notify('session/cancel', { sessionId: this.live.acpSessionId })
+      .catch(() => undefined);
+    return true;
+  }
+
+  /** Makes sure a live, handshaken agent exists; shared by concurrent callers. */
+  async ensureLive(): Promise<LiveAgent> {
+    this.#clearIdle();
+    if (this.live !== undefined) return this.live;
+    this.#starting ??= (async () => {
+      this.#release = await this.deps.slots.acquire();
+      try {
+        const live = await this.deps.start(this);
+        this.live = live;
+        void live.proc.exited.then(({ code, signal }) => this.#onExit(live, code, signal));
+        return live;
+      } catch (err) {
+        this.#releaseSlot();
+        throw err;
+      }
+    })().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  /** Stops the live process (session stays resumable). */
+  async release(graceMs?: number): Promise<void> {
+    this.#clearIdle();
+    const live = this.live;
+    if (live === undefined) return;
+    await live.stop(graceMs);
+  }
+
+  /** Fails queued prompts and the running turn; used by stop, rm and shutdown. */
+  drain(kind: FailureKind, message: string): void {
+    for (const q of this.#queue.splice(0)) q.reject(new SessionError(kind, message));
+    this.abortTurn?.(new SessionError(kind, message));
+  }
+
+  isIdleLive(): boolean {
+    return this.live !== undefined && !this.#busy && this.#queue.length === 0 && this.#starting === undefined;
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#busy) return;
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    this.#busy = true;
+    try {
+      next.resolve(await runTurn(this, next.text));
+    } catch (err) {
+      next.reject(err as Error);
+    } finally {
+      this.#busy = false;
+      this.#afterTurn();
+      void this.#pump();
+    }
+  }
+
+  #afterTurn(): void {
+    if (this.#queue.length > 0 || this.live === undefined) return;
+    if (this.deps.slots.waiting > 0) {
+      void this.release(); // someone is waiting for a slot: do not keep a warm process
+      return;
+    }
+    this.#idleTimer = setTimeout(() => void this.release(), this.deps.agent.limits.idleTimeoutMs);
+    this.#idleTimer.unref();
+  }
+
+  #clearIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #onExit(live: LiveAgent, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.live !== live) return;
+    this.live = undefined;
+    this.#clearIdle();
+    this.permissions.rejectAll();
+    const now = Date.now();
+    this.deps.repo.recordProcess(this.id, null, now);
+    this.deps.events.append('process', { event: 'exited', pid: live.proc.pid, code, signal });
+    this.abortTurn?.(new SessionError('exited', `agent exited mid-turn (${signal ?? `code ${code}`})`));
+    this.#releaseSlot();
+  }
+
+  #releaseSlot(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+}

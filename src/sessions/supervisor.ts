@@ -1,0 +1,291 @@
+/**
+ * Owns every session: creates them, starts their agents (environment allowlist, credentials,
+ * memory cap, workspace-confined fs, permission policy), enforces max_concurrent_agents, kills
+ * agents orphaned by a previous daemon, and drains everything on shutdown.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { resolveSecret, SecretError } from '../config/secrets.js';
+import { isAlive } from '../instance/lock.js';
+import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
+import type { AgentSpec } from './agents.js';
+import { startAgent, type LiveAgent } from './acp/client.js';
+import { buildAgentEnv } from './acp/env.js';
+import { killGroup } from './acp/process.js';
+import { SessionError, SessionRequestError } from './errors.js';
+import { EventLog } from './event-log.js';
+import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
+import { decideByPolicy, DEFAULT_ASK_TIMEOUT_MS, toResponse } from './permissions.js';
+import { Session } from './session.js';
+import { AgentSlots } from './slots.js';
+import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
+
+export type SupervisorDeps = {
+  readonly repo: SessionsRepo;
+  readonly agents: ReadonlyMap<string, AgentSpec>;
+  readonly sessionsDir: string;
+  readonly groupsDir: string;
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+  /** The daemon's environment: the allowlist and env: secret references read from it. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  readonly askTimeoutMs?: number; // DEFAULT_ASK_TIMEOUT_MS
+};
+
+export const GROUP_FOLDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const MEMORY_FILE_TEMPLATE = "# Memory\n\nNotes this group's agent keeps between sessions.\n";
+
+export class Supervisor {
+  readonly #sessions = new Map<string, Session>();
+  readonly slots: AgentSlots;
+  readonly memoryCap: MemoryCapMethod = memoryCapMethod();
+  #closing = false;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.slots = new AgentSlots(deps.maxConcurrent, () => this.#evictIdle());
+  }
+
+  agent(name: string | undefined): AgentSpec {
+    const spec =
+      name === undefined
+        ? [...this.deps.agents.values()].find((a) => a.isDefault)
+        : this.deps.agents.get(name);
+    if (spec === undefined) {
+      throw new SessionRequestError(
+        'agent_not_found',
+        `no agent named ${name ?? '(default)'}; see: agentforge agent list`,
+      );
+    }
+    return spec;
+  }
+
+  create(opts: { agent?: string; group?: string } = {}): Session {
+    if (this.#closing) throw new SessionRequestError('invalid_request', 'the daemon is shutting down');
+    const spec = this.agent(opts.agent);
+    const group = opts.group ?? 'cli';
+    if (!GROUP_FOLDER_RE.test(group)) {
+      throw new SessionRequestError(
+        'invalid_request',
+        `group folder "${group}" is invalid: use lowercase letters, digits, - and _`,
+      );
+    }
+    const workspace = ensureWorkspace(this.deps.groupsDir, group);
+    const id = `s-${randomBytes(6).toString('hex')}`;
+    this.deps.repo.create({ id, agent: spec.name, groupFolder: group, workspace, now: Date.now() });
+    return this.get(id);
+  }
+
+  get(id: string): Session {
+    const open = this.#sessions.get(id);
+    if (open !== undefined) return open;
+    const row = this.deps.repo.get(id);
+    if (row === undefined || row.state === 'removed')
+      throw new SessionRequestError('session_not_found', `no session ${id}; see: agentforge session list`);
+    const spec = this.deps.agents.get(row.agent) ?? this.agent(undefined);
+    const dir = join(this.deps.sessionsDir, id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const session = new Session(
+      {
+        repo: this.deps.repo,
+        events: new EventLog(join(dir, 'events.db')),
+        agent: spec,
+        slots: this.slots,
+        log: this.deps.log,
+        start: (s) => this.#start(s, spec),
+        maxQueue: this.deps.maxQueue,
+      },
+      row,
+    );
+    this.#sessions.set(id, session);
+    return session;
+  }
+
+  list(): Array<SessionRow & { live: string; queued: number }> {
+    return this.deps.repo.list().map((row) => {
+      const s = this.#sessions.get(row.id);
+      return { ...row, live: s?.state ?? 'cold', queued: s?.queued ?? 0 };
+    });
+  }
+
+  async stop(id: string): Promise<void> {
+    const s = this.get(id);
+    s.drain('cancelled', 'session stopped by the operator');
+    await s.release();
+    this.deps.repo.setState(id, 'stopped', Date.now());
+  }
+
+  async resume(id: string): Promise<LiveAgent> {
+    const s = this.get(id);
+    this.deps.repo.setState(id, 'active', Date.now());
+    return s.ensureLive();
+  }
+
+  async remove(id: string): Promise<void> {
+    const s = this.get(id);
+    s.drain('cancelled', 'session removed');
+    await s.release();
+    s.deps.events.close();
+    this.#sessions.delete(id);
+    this.deps.repo.setState(id, 'removed', Date.now());
+    rmSync(join(this.deps.sessionsDir, id), { recursive: true, force: true });
+  }
+
+  counts(): { active: number; idle: number; live_agents: number } {
+    let active = 0;
+    let idle = 0;
+    for (const s of this.#sessions.values()) {
+      if (s.state === 'busy' || s.state === 'starting') active++;
+      else if (s.state === 'idle') idle++;
+    }
+    return { active, idle, live_agents: this.slots.live };
+  }
+
+  queueDepth(): number {
+    let n = this.slots.waiting;
+    for (const s of this.#sessions.values()) n += s.queued;
+    return n;
+  }
+
+  /** Kills agent process groups a previous daemon left behind (matched by pid + start time). */
+  recoverOrphans(): number {
+    let killed = 0;
+    for (const row of this.deps.repo.withProcess()) {
+      if (
+        row.pid !== null &&
+        row.pgid !== null &&
+        isAlive({ pid: row.pid, startTime: row.proc_start_time })
+      ) {
+        killGroup(row.pgid, 'SIGKILL');
+        killed++;
+        this.deps.log.warn({ session: row.id, pid: row.pid }, 'killed orphaned agent from a previous run');
+      }
+      this.deps.repo.recordProcess(row.id, null, Date.now());
+    }
+    return killed;
+  }
+
+  /** Lets running turns finish until the deadline, then cancels them and stops every agent. */
+  async shutdown(deadlineMs: number): Promise<void> {
+    this.#closing = true;
+    const until = Date.now() + deadlineMs;
+    const busy = (): Session[] =>
+      [...this.#sessions.values()].filter((s) => s.state === 'busy' || s.state === 'starting');
+    while (busy().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    for (const s of this.#sessions.values()) {
+      s.drain('cancelled', 'daemon shutting down');
+      s.cancel();
+    }
+    await Promise.all([...this.#sessions.values()].map((s) => s.release(1_000)));
+    for (const s of this.#sessions.values()) s.deps.events.close();
+    this.#sessions.clear();
+  }
+
+  #evictIdle(): boolean {
+    for (const s of this.#sessions.values()) {
+      if (s.isIdleLive()) {
+        void s.release();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  async #start(s: Session, spec: AgentSpec): Promise<LiveAgent> {
+    const credentials: Record<string, string> = {};
+    try {
+      for (const [target, ref] of Object.entries(spec.credentials))
+        credentials[target] = resolveSecret(ref, this.deps.env);
+    } catch (err) {
+      if (err instanceof SecretError) throw new SessionError('spawn', `agent ${spec.name}: ${err.message}`);
+      throw err;
+    }
+    const row = s.row;
+    const cmd =
+      this.memoryCap === 'cgroup'
+        ? withCgroup(spec.command, spec.args, spec.limits.memoryMb)
+        : { command: spec.command, args: [...spec.args] };
+    const { events, log } = s.deps;
+    const live = await startAgent({
+      command: cmd.command,
+      args: cmd.args,
+      cwd: row.workspace,
+      env: buildAgentEnv(this.deps.env, spec.env, credentials),
+      resumeAcpSessionId: row.acp_session_id,
+      hooks: {
+        onUpdate: (n) => {
+          events.append('update', n.update, s.currentTurn);
+          s.onTurnUpdate?.(n);
+        },
+        onBytes: (n) => s.onTurnBytes?.(n),
+        onViolation: (why) => {
+          const e = new SessionError('protocol', why);
+          if (s.abortTurn !== undefined) s.abortTurn(e);
+          else {
+            this.deps.repo.recordFailure(s.id, 'protocol', why, Date.now());
+            events.append('failure', { kind: 'protocol', message: why });
+          }
+          void s.release(500);
+        },
+        onStderr: (text) => log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr'),
+        onPermission: async (req) => {
+          const policy = decideByPolicy(spec.permissionMode, req);
+          const asked =
+            policy === undefined
+              ? s.permissions.ask(req, this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS)
+              : undefined;
+          if (asked !== undefined)
+            events.append(
+              'permission_asked',
+              { id: asked.id, title: req.toolCall.title, kind: req.toolCall.kind ?? 'other' },
+              s.currentTurn,
+            );
+          const decision = policy ?? (await asked!.decision);
+          events.append(
+            'permission',
+            {
+              id: asked?.id ?? null,
+              title: req.toolCall.title,
+              kind: req.toolCall.kind ?? 'other',
+              allow: decision.allow,
+              by: decision.by,
+            },
+            s.currentTurn,
+          );
+          return toResponse(decision);
+        },
+        readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
+        writeFile: (path, content) => {
+          writeWorkspaceFile(row.workspace, path, content);
+          events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
+        },
+      },
+    });
+    const now = Date.now();
+    this.deps.repo.recordProcess(
+      s.id,
+      { pid: live.proc.pid, pgid: live.proc.pgid, startTime: live.proc.startTime },
+      now,
+    );
+    if (live.acpSessionId !== row.acp_session_id) this.deps.repo.setAcpSession(s.id, live.acpSessionId, now);
+    events.append('process', {
+      event: 'started',
+      pid: live.proc.pid,
+      resumed: live.resumed,
+      agent: live.init.agentInfo?.name ?? spec.name,
+      capabilities: live.init.agentCapabilities ?? {},
+    });
+    log.info({ session: s.id, pid: live.proc.pid, resumed: live.resumed }, 'agent started');
+    return live;
+  }
+}
+
+export function ensureWorkspace(groupsDir: string, folder: string): string {
+  const dir = join(groupsDir, folder);
+  mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  const memory = join(dir, 'AGENTS.md');
+  if (!existsSync(memory)) writeFileSync(memory, MEMORY_FILE_TEMPLATE, { mode: 0o600 });
+  return dir;
+}

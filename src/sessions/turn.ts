@@ -1,0 +1,128 @@
+/**
+ * One turn: a prompt and everything the agent does until it answers. The turn is raced against
+ * its failure modes (wall-clock timeout, memory cap, output cap, protocol violation, the process
+ * dying); whichever comes first decides the outcome, which is recorded with its kind.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RequestError } from '@agentclientprotocol/sdk';
+import { SessionError } from './errors.js';
+import { MemoryWatch } from './memory-watch.js';
+import type { Session } from './session.js';
+
+export const KILL_GRACE_MS = 2_000;
+const EXIT_SETTLE_MS = 1_000;
+
+export type TurnResult = {
+  readonly turn: number;
+  readonly reply: string;
+  readonly stopReason: string;
+  readonly durationMs: number;
+};
+
+function classify(err: unknown): SessionError {
+  if (err instanceof SessionError) return err;
+  if (err instanceof RequestError)
+    return new SessionError('protocol', `agent answered with an error: ${err.message}`, { cause: err });
+  return new SessionError('protocol', (err as Error).message ?? String(err), { cause: err });
+}
+
+export async function runTurn(s: Session, text: string): Promise<TurnResult> {
+  const { repo, events, agent } = s.deps;
+  const turn = s.row.turns + 1;
+  const started = Date.now();
+  s.currentTurn = turn;
+  events.append('prompt', { text }, turn);
+  let failure: SessionError | undefined;
+  let fail: (e: SessionError) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = (e) => {
+      failure ??= e;
+      reject(failure);
+    };
+  });
+  failed.catch(() => undefined);
+  s.abortTurn = (e) => fail(e);
+  let timer: NodeJS.Timeout | undefined;
+  let watch: MemoryWatch | undefined;
+  let reply = '';
+  let outBytes = 0;
+  let exited: Promise<unknown> | undefined;
+  try {
+    const live = await Promise.race([s.ensureLive(), failed]);
+    exited = live.proc.exited;
+    const kill = (e: SessionError): void => {
+      fail(e);
+      void live.stop(KILL_GRACE_MS, false);
+    };
+    timer = setTimeout(
+      () =>
+        kill(
+          new SessionError(
+            'timeout',
+            `turn exceeded turn_timeout (${agent.limits.turnTimeoutMs} ms); agent killed`,
+          ),
+        ),
+      agent.limits.turnTimeoutMs,
+    );
+    timer.unref();
+    watch = new MemoryWatch(live.proc.pgid, agent.limits.memoryMb * 1024 * 1024, (rss) =>
+      kill(
+        new SessionError(
+          'memory',
+          `agent used ${Math.round(rss / 1048576)} MB, over its ${agent.limits.memoryMb} MB cap; agent killed`,
+        ),
+      ),
+    );
+    watch.start();
+    s.onTurnUpdate = (n) => {
+      const u = n.update;
+      if (u.sessionUpdate === 'agent_message_chunk' && u.content.type === 'text') reply += u.content.text;
+    };
+    s.onTurnBytes = (n) => {
+      outBytes += n;
+      if (outBytes > agent.limits.maxOutputBytes) {
+        kill(
+          new SessionError(
+            'protocol',
+            `agent output exceeded max_output_bytes (${agent.limits.maxOutputBytes}); agent stopped`,
+          ),
+        );
+      }
+    };
+    const res = await Promise.race([
+      live.conn.agent.request('session/prompt', {
+        sessionId: live.acpSessionId,
+        prompt: [{ type: 'text', text }],
+      }),
+      failed,
+    ]);
+    const now = Date.now();
+    repo.recordTurn(s.id, now);
+    events.append(
+      'turn_end',
+      { stop_reason: res.stopReason, reply_bytes: Buffer.byteLength(reply), duration_ms: now - started },
+      turn,
+    );
+    return { turn, reply, stopReason: res.stopReason, durationMs: now - started };
+  } catch (err) {
+    // The connection often reports "closed" a moment before the exit event says why; give the
+    // exit handler the chance to classify it as `exited`.
+    if (failure === undefined && exited !== undefined) await Promise.race([exited, sleep(EXIT_SETTLE_MS)]);
+    const e = failure ?? classify(err);
+    const now = Date.now();
+    repo.recordTurn(s.id, now);
+    repo.recordFailure(s.id, e.kind, e.message, now);
+    events.append('failure', { kind: e.kind, message: e.message, duration_ms: now - started }, turn);
+    s.deps.log.warn({ session: s.id, turn, kind: e.kind, err: e.message }, 'turn failed');
+    if (e.kind !== 'cancelled' && e.kind !== 'spawn' && e.kind !== 'handshake')
+      await s.release(KILL_GRACE_MS);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    watch?.stop();
+    s.abortTurn = undefined;
+    s.onTurnUpdate = undefined;
+    s.onTurnBytes = undefined;
+    s.currentTurn = null;
+  }
+}
