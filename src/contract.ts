@@ -42,6 +42,8 @@ export type Status = {
   readonly sessions: { readonly active: number; readonly idle: number; readonly live_agents: number };
   readonly queue: { readonly depth: number };
   readonly channels: readonly ChannelStatus[];
+  /** Outbox totals; `failed` are deliveries that failed for good (never silently dropped). */
+  readonly deliveries: { readonly pending: number; readonly failed: number; readonly sent: number };
   readonly scheduler: { readonly tasks: number; readonly next_due_at: string | null };
   readonly db: { readonly path: string; readonly size_bytes: number; readonly wal_bytes: number };
   readonly disk: { readonly path: string; readonly free_bytes: number; readonly total_bytes: number };

@@ -23,8 +23,9 @@ export function hostnameOf(host: string): string {
   return colon === -1 ? h : h.slice(0, colon);
 }
 
-export function allowedHostnames(bindHost: string): Set<string> {
+export function allowedHostnames(bindHost: string, extra: readonly string[] = []): Set<string> {
   return new Set([
+    ...extra.map((h) => hostnameOf(h)),
     'localhost',
     '127.0.0.1',
     '::1',

@@ -14,6 +14,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerLogs } from './commands/logs.js';
 import { registerAgent } from './commands/agent.js';
 import { registerSession } from './commands/session.js';
+import { registerGroup } from './commands/group.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('agentforge')
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerLogs(program, getCtx);
   registerSession(program, getCtx);
   registerAgent(program, getCtx);
+  registerGroup(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

@@ -50,6 +50,8 @@ const httpSection = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(DEFAULT_HTTP_PORT),
   allow_remote: z.boolean().default(false),
+  /** Extra Host header names accepted (DNS-rebinding check), e.g. the machine's name when remote. */
+  allowed_hosts: z.array(z.string().min(1)).default([]),
 });
 
 const logSection = z.strictObject({

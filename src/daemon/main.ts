@@ -4,7 +4,8 @@
  * Shutdown runs the same list backwards.
  */
 import { initHome, readApiToken } from '../config/home.js';
-import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, type Config } from '../config/load.js';
 import { createApi } from '../api/app.js';
 import { allowedHostnames } from '../api/guards.js';
 import { serveApi, type Listeners } from '../api/serve.js';
@@ -15,6 +16,7 @@ import { agentRoutes } from '../api/agents-routes.js';
 import { sessionRoutes } from '../api/sessions-routes.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
+import { createChat } from './chat.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
 import { SessionsRepo } from '../store/sessions-repo.js';
 import type { Db } from '../store/db.js';
@@ -43,9 +45,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   initHome(opts.home);
   const lock = acquireLock(loadConfig(opts.home).paths.lock);
   const cleanup: Array<() => void | Promise<void>> = [() => lock.release()];
+  const booting: { log?: Logger } = {};
   try {
-    return await boot(opts, lock, cleanup);
+    return await boot(opts, lock, cleanup, booting);
   } catch (err) {
+    booting.log?.fatal({ err }, 'daemon failed to start');
     await runCleanup(cleanup);
     throw err;
   }
@@ -55,6 +59,7 @@ async function boot(
   opts: DaemonOptions,
   lock: Lock,
   cleanup: Array<() => void | Promise<void>>,
+  booting: { log?: Logger },
 ): Promise<number> {
   const startedAt = Date.now();
   // Re-read under the lock: the file may have changed while another instance held it.
@@ -71,6 +76,7 @@ async function boot(
   });
   cleanup.unshift(() => root.close());
   const log = root.log.child({ component: 'daemon' });
+  booting.log = log;
   installCrashHandlers(log);
   log.info({ home: paths.home, staleLock: lock.tookOverStale }, 'daemon starting');
 
@@ -86,6 +92,8 @@ async function boot(
     gitSha: BUILD.gitSha,
     now: startedAt,
   });
+  // Runs at shutdown and on a failed boot alike: either way the run ended on purpose, not a crash.
+  cleanup.unshift(() => runs.stop(runId, Date.now()));
   const previousRun = runs.previous(runId);
   if (previousRun !== undefined && !previousRun.clean_stop) {
     log.warn({ previousPid: previousRun.pid }, 'previous daemon run did not stop cleanly; recovering');
@@ -108,6 +116,7 @@ async function boot(
 
   const readiness = new Readiness();
   readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
+  const chat = createChat({ db, config, supervisor, log: root.log, env: process.env, readiness });
 
   const bound = { httpPort: null as number | null };
   const status = (): ReturnType<typeof buildStatus> =>
@@ -118,16 +127,19 @@ async function boot(
       previousRun,
       readiness: () => readiness.report(),
       sessions: () => supervisor.counts(),
-      queueDepth: () => supervisor.queueDepth(),
+      queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
+      channels: () => chat.channelStatus(),
+      deliveries: () => chat.outboxRepo.stats(),
     });
   const app = createApi({
     token: readApiToken(paths.token),
-    allowedHostnames: allowedHostnames(config.http.host),
+    allowedHostnames: allowedHostnames(config.http.host, config.http.allowed_hosts),
     status,
     readiness: () => readiness.report(),
+    // The file on disk, not the boot-time copy: an operator editing config.toml wants to know now.
     doctor: (only) =>
       runDoctor(
-        { paths, config, inDaemon: true, uid: process.getuid?.(), env: process.env },
+        { paths, config: reloadConfig(opts.home), inDaemon: true, uid: process.getuid?.(), env: process.env },
         undefined,
         only,
       ),
@@ -135,6 +147,7 @@ async function boot(
     extend: (api) => {
       sessionRoutes(api, supervisor);
       agentRoutes(api, agents, process.env);
+      chat.routes(api);
     },
   });
   const listeners: Listeners = await serveApi(app, {
@@ -144,6 +157,9 @@ async function boot(
   });
   bound.httpPort = listeners.tcp?.port ?? null;
   cleanup.unshift(() => listeners.close());
+
+  await chat.start();
+  cleanup.unshift(() => chat.stop());
 
   writeState(paths.state, {
     pid: process.pid,
@@ -165,10 +181,10 @@ async function boot(
       },
       onShutdown: async (signal) => {
         log.info({ signal }, 'shutting down');
-        remove();
         listeners.stopAccepting();
+        await chat.stopIntake();
         await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
-        runs.stop(runId, Date.now());
+        remove(); // only now: a second SIGTERM during the drain must reach onForce
         await runCleanup(cleanup);
         resolve(0);
       },
@@ -186,6 +202,15 @@ function installCrashHandlers(log: Logger): void {
     log.fatal({ err }, 'uncaught exception; exiting for the service manager to restart');
     process.exit(1);
   });
+}
+
+function reloadConfig(home: string): Config | ConfigError {
+  try {
+    return loadConfig(home);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
 }
 
 function storeAnswers(db: Db): boolean {

@@ -16,6 +16,7 @@ export type StatusSources = {
   readonly channels?: () => ChannelStatus[];
   readonly scheduler?: () => Status['scheduler'];
   readonly lastBackup?: () => number | null;
+  readonly deliveries?: () => Status['deliveries'];
 };
 
 function sizeOf(path: string): number {
@@ -46,6 +47,7 @@ export function buildStatus(src: StatusSources, now = Date.now()): Status {
     sessions: src.sessions?.() ?? { active: 0, idle: 0, live_agents: 0 },
     queue: { depth: src.queueDepth?.() ?? 0 },
     channels: src.channels?.() ?? [],
+    deliveries: src.deliveries?.() ?? { pending: 0, failed: 0, sent: 0 },
     scheduler: src.scheduler?.() ?? { tasks: 0, next_due_at: null },
     db: { path: paths.db, size_bytes: sizeOf(paths.db), wal_bytes: sizeOf(`${paths.db}-wal`) },
     disk: { path: paths.home, free_bytes: fs.bavail * fs.bsize, total_bytes: fs.blocks * fs.bsize },

@@ -71,15 +71,18 @@ export class MemoryWatch {
 
   start(): void {
     if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => {
-      const rss = groupRssBytes(this.pgid);
-      this.#peak = Math.max(this.#peak, rss);
-      if (rss > this.limitBytes) {
-        this.stop();
-        this.onExceeded(rss);
-      }
-    }, this.intervalMs);
+    this.#timer = setInterval(() => this.check(), this.intervalMs);
     this.#timer.unref();
+  }
+
+  /** Samples now; past the limit it stops watching, calls onExceeded and returns true. */
+  check(): boolean {
+    const rss = groupRssBytes(this.pgid);
+    this.#peak = Math.max(this.#peak, rss);
+    if (rss <= this.limitBytes) return false;
+    this.stop();
+    this.onExceeded(rss);
+    return true;
   }
 
   stop(): void {

@@ -13,7 +13,7 @@ import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
 import { startAgent, type LiveAgent } from './acp/client.js';
 import { buildAgentEnv } from './acp/env.js';
-import { killGroup } from './acp/process.js';
+import { groupMembers, killGroup } from './acp/process.js';
 import { SessionError, SessionRequestError } from './errors.js';
 import { EventLog } from './event-log.js';
 import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
@@ -153,11 +153,7 @@ export class Supervisor {
   recoverOrphans(): number {
     let killed = 0;
     for (const row of this.deps.repo.withProcess()) {
-      if (
-        row.pid !== null &&
-        row.pgid !== null &&
-        isAlive({ pid: row.pid, startTime: row.proc_start_time })
-      ) {
+      if (row.pid !== null && row.pgid !== null && orphanGroupAlive(row.pid, row.pgid, row.proc_start_time)) {
         killGroup(row.pgid, 'SIGKILL');
         killed++;
         this.deps.log.warn({ session: row.id, pid: row.pid }, 'killed orphaned agent from a previous run');
@@ -280,6 +276,20 @@ export class Supervisor {
     log.info({ session: s.id, pid: live.proc.pid, resumed: live.resumed }, 'agent started');
     return live;
   }
+}
+
+/**
+ * True when the agent group a previous daemon recorded still has processes. The leader itself,
+ * if alive, must have the recorded start time (else its pid was reused). An agent usually exits
+ * when its stdin closes with the daemon, but what it spawned (a tool's shell, a build) stays in
+ * its process group: the kernel keeps a pid allocated while a group of that id exists, so group
+ * members that started no earlier than the recorded leader are its descendants.
+ */
+function orphanGroupAlive(pid: number, pgid: number, startTime: string | null): boolean {
+  if (isAlive({ pid, startTime })) return true;
+  if (startTime === null || isAlive({ pid: pgid, startTime: null })) return false;
+  const members = groupMembers(pgid);
+  return members.length > 0 && members.every((m) => m.startTime >= Number(startTime));
 }
 
 export function ensureWorkspace(groupsDir: string, folder: string): string {

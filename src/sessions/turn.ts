@@ -96,6 +96,9 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
       }),
       failed,
     ]);
+    // A burst shorter than the sampling interval would slip past the watch: sample once more
+    // before calling the turn a success (the agent still holds what it allocated).
+    if (watch.check()) await failed;
     const now = Date.now();
     repo.recordTurn(s.id, now);
     events.append(

@@ -72,6 +72,9 @@ function printStatus(w: (line: string) => void, s: Status): void {
       `  ${ch.name.padEnd(10)} ${ch.enabled ? (ch.connected ? 'connected' : 'disconnected') : 'disabled'}${ch.last_poll_at ? `, last poll ${ch.last_poll_at}` : ''}${ch.error ? `, error: ${ch.error}` : ''}`,
     );
   }
+  w(
+    `  outbox     ${s.deliveries.pending} pending, ${s.deliveries.sent} sent, ${s.deliveries.failed} failed for good${s.deliveries.failed > 0 ? ' (see agentforge logs --level error)' : ''}`,
+  );
   w(`  scheduler  ${s.scheduler.tasks} task(s), next due ${s.scheduler.next_due_at ?? 'none'}`);
   w(`  database   ${formatBytes(s.db.size_bytes)} (+${formatBytes(s.db.wal_bytes)} WAL)`);
   w(`  disk       ${formatBytes(s.disk.free_bytes)} free of ${formatBytes(s.disk.total_bytes)}`);

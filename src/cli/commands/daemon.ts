@@ -11,6 +11,15 @@ import { startDetached, stopDaemon } from './daemon-control.js';
 import { initHome } from '../../config/home.js';
 import { loadConfig } from '../../config/load.js';
 
+/** The daemon may take shutdown_timeout to drain turns, plus time to stop agents and close files. */
+function stopWaitMs(c: Ctx): number {
+  try {
+    return c.config().daemon.shutdown_timeout + 10_000;
+  } catch {
+    return 40_000;
+  }
+}
+
 export function registerDaemon(program: Command, ctx: () => Ctx): void {
   const daemon = program.command('daemon').description('run, stop and check the daemon');
 
@@ -42,10 +51,10 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
   daemon
     .command('stop')
     .description('stop the daemon: SIGTERM, wait for running turns, report')
-    .option('--timeout <duration>', 'how long to wait for it to exit', '40s')
-    .action(async (opts: { timeout: string }) => {
+    .option('--timeout <duration>', 'how long to wait for it to exit (default: shutdown_timeout + 10s)')
+    .action(async (opts: { timeout?: string }) => {
       const c = ctx();
-      const timeoutMs = parseDuration(opts.timeout);
+      const timeoutMs = opts.timeout === undefined ? stopWaitMs(c) : parseDuration(opts.timeout);
       if (timeoutMs === undefined)
         throw new CliError(`--timeout: expected a duration like "30s", got "${opts.timeout}"`, EXIT.usage);
       const stopped = await stopDaemon(c.paths(), timeoutMs);
@@ -62,11 +71,17 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
   daemon
     .command('restart')
     .description('stop the daemon if it runs, then start it')
-    .option('--timeout <duration>', 'how long to wait for the old one to exit', '40s')
-    .action(async (opts: { timeout: string }) => {
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the old one to exit (default: shutdown_timeout + 10s)',
+    )
+    .action(async (opts: { timeout?: string }) => {
       const c = ctx();
       const config = c.config();
-      const stopped = await stopDaemon(config.paths, parseDuration(opts.timeout) ?? 40_000);
+      const stopped = await stopDaemon(
+        config.paths,
+        (opts.timeout === undefined ? undefined : parseDuration(opts.timeout)) ?? stopWaitMs(c),
+      );
       const pid = await startDetached(config.paths, c.env);
       c.out.print({ restarted: true, previous_pid: stopped?.pid ?? null, pid }, (w) =>
         w(`agentforge restarted (pid ${pid}${stopped ? `, was ${stopped.pid}` : ''})`),

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { processStartTime } from '../../instance/lock.js';
 
 export const DEFAULT_STOP_GRACE_MS = 2_000;
@@ -53,6 +54,29 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     // group already gone
   }
+}
+
+/** Live (non-zombie) members of process group pgid with their start times (clock ticks since boot). */
+export function groupMembers(pgid: number): Array<{ pid: number; startTime: number }> {
+  const members: Array<{ pid: number; startTime: number }> = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return members;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z' || Number(rest[2]) !== pgid) continue;
+      members.push({ pid: Number(entry), startTime: Number(rest[19]) });
+    } catch {
+      // exited while we looked
+    }
+  }
+  return members;
 }
 
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,0 +1,233 @@
+/**
+ * The Telegram channel on grammY's Api client: a self-healing long-poll loop and sending. We drive
+ * getUpdates ourselves (not bot.start()) because each batch must be stored before the offset moves
+ * past it, a stalled poll must be torn down on a deadline, and a 409 (another instance polling this
+ * bot) must be surfaced to readiness rather than retried blindly.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Api, GrammyError, HttpError } from 'grammy';
+import type { Logger } from 'pino';
+import type { Channel, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
+import { toTelegramHtml } from './render.js';
+import { toInbound, type BotIdentity } from './updates.js';
+
+export const TELEGRAM_MAX_MESSAGE = 4096;
+const BACKOFF_MIN_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
+const CONFLICT_RETRY_MS = 10_000;
+
+/** grammY types its signal with the abort-controller shim; Node's native signal is what it uses at run time. */
+type GrammySignal = Parameters<Api['getUpdates']>[1];
+const sig = (s: AbortSignal): GrammySignal => s as unknown as GrammySignal;
+
+export type TelegramOptions = {
+  readonly token: string;
+  readonly apiRoot: string;
+  readonly pollTimeoutMs: number;
+  /** How long past the long-poll timeout a getUpdates may take before it is torn down. */
+  readonly stallMs: number;
+  readonly limits: ChannelLimits;
+  readonly offset: { readonly load: () => number | undefined; readonly save: (offset: number) => void };
+  readonly log: Logger;
+};
+
+export type PollStats = { polls: number; updates: number; errors: number; stalls: number; conflicts: number };
+
+export class TelegramChannel implements Channel {
+  readonly name = 'telegram';
+  readonly maxMessageLength = TELEGRAM_MAX_MESSAGE;
+  readonly limits: ChannelLimits;
+  readonly stats: PollStats = { polls: 0, updates: 0, errors: 0, stalls: 0, conflicts: 0 };
+  readonly #api: Api;
+  #bot: BotIdentity | null = null;
+  #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  #lastPollAt: number | null = null;
+  #lastProgressAt: number | null = null;
+  #conflict = false;
+  #error: string | null = null;
+
+  constructor(private readonly opts: TelegramOptions) {
+    this.limits = opts.limits;
+    // grammY's own timeout must outlast the long poll; our stall deadline is the one that acts.
+    this.#api = new Api(opts.token, {
+      apiRoot: opts.apiRoot,
+      timeoutSeconds: Math.ceil((opts.pollTimeoutMs + opts.stallMs) / 1000) + 5,
+    });
+  }
+
+  get botMention(): string | null {
+    return this.#bot === null ? null : `@${this.#bot.username}`;
+  }
+
+  start(sink: InboundSink): Promise<void> {
+    this.#loop = this.#run(sink);
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+  }
+
+  status() {
+    const connected =
+      this.#bot !== null && !this.#conflict && this.#error === null && this.#lastPollAt !== null;
+    return {
+      name: this.name,
+      enabled: true,
+      connected,
+      last_poll_at: this.#lastPollAt === null ? null : new Date(this.#lastPollAt).toISOString(),
+      error: this.#conflict ? 'conflict: another instance is polling this bot (409)' : this.#error,
+      conflict: this.#conflict,
+      lastProgressAt: this.#lastProgressAt,
+    };
+  }
+
+  async #run(sink: InboundSink): Promise<void> {
+    const signal = this.#stop.signal;
+    let backoff = BACKOFF_MIN_MS;
+    while (!signal.aborted) {
+      try {
+        if (this.#bot === null) await this.#hello();
+        await this.#pollOnce(sink);
+        backoff = BACKOFF_MIN_MS;
+      } catch (err) {
+        if (signal.aborted) break;
+        const wait = this.#onError(err, backoff);
+        backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
+        await sleep(wait, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  async #hello(): Promise<void> {
+    const me = await this.#api.getMe(sig(this.#stop.signal));
+    await this.#api.deleteWebhook({ drop_pending_updates: false }, sig(this.#stop.signal));
+    this.#bot = { id: me.id, username: me.username };
+    this.opts.log.info({ bot: me.username }, 'telegram connected');
+  }
+
+  async #pollOnce(sink: InboundSink): Promise<void> {
+    const poll = new AbortController();
+    const onStop = (): void => poll.abort();
+    this.#stop.signal.addEventListener('abort', onStop);
+    let stalled = false;
+    const deadline = setTimeout(() => {
+      stalled = true;
+      poll.abort();
+    }, this.opts.pollTimeoutMs + this.opts.stallMs);
+    try {
+      const offset = this.opts.offset.load();
+      this.stats.polls++;
+      const updates = await this.#api.getUpdates(
+        { offset, timeout: Math.round(this.opts.pollTimeoutMs / 1000), allowed_updates: ['message'] },
+        sig(poll.signal),
+      );
+      const now = Date.now();
+      this.#lastPollAt = now;
+      this.#lastProgressAt = now;
+      if (this.#conflict) this.opts.log.info('telegram conflict cleared');
+      this.#conflict = false;
+      this.#error = null;
+      if (updates.length === 0) return;
+      const batch = updates.map((u) => toInbound(u, this.#bot)).filter((m) => m !== undefined);
+      // Durable first: only after the batch is committed does the offset move past it.
+      if (batch.length > 0) sink.accept(batch);
+      this.stats.updates += updates.length;
+      this.opts.offset.save((updates[updates.length - 1]?.update_id ?? 0) + 1);
+    } catch (err) {
+      if (stalled) {
+        this.stats.stalls++;
+        this.opts.log.warn(
+          { deadlineMs: this.opts.pollTimeoutMs + this.opts.stallMs },
+          'getUpdates stalled; restarting the poll',
+        );
+        this.#lastProgressAt = Date.now();
+        return;
+      }
+      throw err;
+    } finally {
+      clearTimeout(deadline);
+      this.#stop.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  /** Records the error and says how long to wait before the next attempt. */
+  #onError(err: unknown, backoff: number): number {
+    this.stats.errors++;
+    if (err instanceof GrammyError && err.error_code === 409) {
+      this.stats.conflicts++;
+      if (!this.#conflict) this.opts.log.error('telegram 409 conflict: another instance is polling this bot');
+      this.#conflict = true;
+      return CONFLICT_RETRY_MS;
+    }
+    if (err instanceof GrammyError && err.error_code === 401) {
+      this.#error = 'unauthorized: the bot token was rejected (401)';
+      this.opts.log.error('telegram rejected the bot token (401)');
+      return BACKOFF_MAX_MS;
+    }
+    if (err instanceof GrammyError && err.error_code === 429) {
+      return (err.parameters.retry_after ?? 1) * 1000;
+    }
+    this.#error =
+      err instanceof GrammyError
+        ? `${err.error_code} ${err.description}`
+        : err instanceof HttpError
+          ? 'network error'
+          : String(err);
+    this.opts.log.warn({ err: this.#error, retryMs: backoff }, 'telegram poll failed; backing off');
+    return backoff;
+  }
+
+  async send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome> {
+    const reply = opts.replyTo
+      ? { reply_parameters: { message_id: Number(opts.replyTo), allow_sending_without_reply: true } }
+      : {};
+    try {
+      await this.#api.sendMessage(chatId, toTelegramHtml(text), { parse_mode: 'HTML', ...reply });
+      return { ok: true };
+    } catch (err) {
+      if (
+        err instanceof GrammyError &&
+        err.error_code === 400 &&
+        /parse entities|can't find end/i.test(err.description)
+      ) {
+        this.opts.log.warn({ chat: chatId }, 'telegram rejected formatting; resending as plain text');
+        try {
+          await this.#api.sendMessage(chatId, text, reply);
+          return { ok: true };
+        } catch (plainErr) {
+          return outcome(plainErr);
+        }
+      }
+      return outcome(err);
+    }
+  }
+
+  async typing(chatId: string): Promise<void> {
+    try {
+      await this.#api.sendChatAction(chatId, 'typing');
+    } catch {
+      // cosmetic: never let a typing indicator fail a turn
+    }
+  }
+}
+
+function outcome(err: unknown): SendOutcome {
+  if (err instanceof GrammyError) {
+    if (err.error_code === 429)
+      return {
+        ok: false,
+        retryable: true,
+        retryAfterMs: (err.parameters.retry_after ?? 1) * 1000,
+        error: `429 ${err.description}`,
+      };
+    return { ok: false, retryable: err.error_code >= 500, error: `${err.error_code} ${err.description}` };
+  }
+  return {
+    ok: false,
+    retryable: true,
+    error: err instanceof HttpError ? `network: ${err.message}` : String(err),
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Wires the chat side: repositories, the inbox (who may talk, durable storage), the per-group turn
+ * queue, the outbox worker and the enabled channels. Part of the composition root.
+ */
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { groupRoutes } from '../api/groups-routes.js';
+import { TelegramChannel } from '../channels/telegram/bot.js';
+import type { Config } from '../config/load.js';
+import { resolveSecret } from '../config/secrets.js';
+import type { ChannelStatus } from '../contract.js';
+import type { Readiness } from '../ops/health.js';
+import { GroupQueue } from '../router/group-queue.js';
+import { Inbox } from '../router/inbox.js';
+import { OutboxWorker } from '../router/outbox.js';
+import type { Channel } from '../router/ports.js';
+import type { Supervisor } from '../sessions/supervisor.js';
+import type { Db } from '../store/db.js';
+import { GroupsRepo } from '../store/groups-repo.js';
+import { KvRepo } from '../store/kv-repo.js';
+import { MessagesRepo } from '../store/messages-repo.js';
+import { OutboxRepo } from '../store/outbox-repo.js';
+import { PairingRepo } from '../store/pairing-repo.js';
+import { groupTurns } from './group-turns.js';
+
+export type Chat = ReturnType<typeof createChat>;
+
+export function createChat(deps: {
+  db: Db;
+  config: Config;
+  supervisor: Supervisor;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  readiness: Readiness;
+}) {
+  const { db, config, log } = deps;
+  const groups = new GroupsRepo(db);
+  const messages = new MessagesRepo(db);
+  const outboxRepo = new OutboxRepo(db);
+  const pairing = new PairingRepo(db);
+  const kv = new KvRepo(db);
+  const channels = new Map<string, Channel>();
+
+  const tg = config.channels.telegram;
+  if (tg.enabled && tg.token !== undefined) {
+    channels.set(
+      'telegram',
+      new TelegramChannel({
+        token: resolveSecret(tg.token, deps.env),
+        apiRoot: tg.api_root,
+        pollTimeoutMs: tg.poll_timeout,
+        stallMs: tg.stall_threshold,
+        limits: {
+          perChatPerS: tg.rate_per_chat_per_s,
+          perGroupPerMin: tg.rate_per_group_per_min,
+          globalPerS: tg.rate_global_per_s,
+        },
+        offset: {
+          load: () => {
+            const v = kv.get('telegram.offset');
+            return v === undefined ? undefined : Number(v);
+          },
+          save: (offset) => kv.set('telegram.offset', String(offset)),
+        },
+        log: log.child({ component: 'telegram' }),
+      }),
+    );
+  }
+
+  const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
+  const queue = new GroupQueue({
+    db,
+    groups,
+    messages,
+    outbox: outboxRepo,
+    turns: groupTurns(deps.supervisor, groups),
+    channels,
+    onOutbox: () => outbox.kick(),
+    log: log.child({ component: 'router' }),
+  });
+  const inbox = new Inbox({
+    db,
+    groups,
+    messages,
+    outbox: outboxRepo,
+    pairing,
+    dmPolicy: tg.dm_policy,
+    allowedUsers: tg.allowed_users.map(String),
+    trigger: () => tg.trigger ?? channels.get('telegram')?.botMention ?? null,
+    onQueued: () => queue.kick(),
+    onOutbox: () => outbox.kick(),
+    log: log.child({ component: 'inbox' }),
+  });
+
+  for (const ch of channels.values()) {
+    deps.readiness.register(ch.name, () => {
+      const s = ch.status();
+      if (s.conflict) return { ok: false, reason: `${ch.name}_conflict` };
+      return { ok: s.connected, reason: `${ch.name}_disconnected` };
+    });
+  }
+
+  return {
+    groups,
+    messages,
+    outboxRepo,
+    inbox,
+    queue,
+    outbox,
+    channels,
+    /** Recovery, then intake: interrupted turns are queued again and pending deliveries resume. */
+    async start(): Promise<void> {
+      const requeued = messages.requeueInterrupted();
+      if (requeued > 0) log.warn({ requeued }, 're-queued messages whose turn did not complete');
+      for (const ch of channels.values()) await ch.start(inbox);
+      queue.kick();
+      outbox.kick();
+    },
+    /** Stops intake; running turns are drained by the supervisor afterwards. */
+    async stopIntake(): Promise<void> {
+      await Promise.all([...channels.values()].map((ch) => ch.stop()));
+      queue.stop();
+    },
+    stop(): void {
+      outbox.stop();
+    },
+    routes(api: Hono): void {
+      groupRoutes(api, {
+        groups,
+        pairing,
+        outbox: outboxRepo,
+        agentExists: (name) => {
+          try {
+            deps.supervisor.agent(name);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        onOutbox: () => outbox.kick(),
+      });
+    },
+    channelStatus(): ChannelStatus[] {
+      return [...channels.values()].map((ch) => {
+        const { conflict: _c, lastProgressAt: _p, ...s } = ch.status();
+        return s;
+      });
+    },
+    queueDepth(): number {
+      return (messages.counts()['queued'] ?? 0) + (messages.counts()['processing'] ?? 0);
+    },
+  };
+}

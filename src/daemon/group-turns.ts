@@ -1,0 +1,33 @@
+/** The router's TurnPort over the session supervisor: each group has one current session. */
+import { SessionError } from '../sessions/errors.js';
+import type { Supervisor } from '../sessions/supervisor.js';
+import type { Session } from '../sessions/session.js';
+import { TurnFailure, type TurnPort } from '../router/ports.js';
+import type { GroupsRepo } from '../store/groups-repo.js';
+
+export function groupTurns(supervisor: Supervisor, groups: GroupsRepo): TurnPort {
+  const sessionFor = (folder: string, agent: string | null): Session => {
+    const current = groups.get(folder)?.session_id;
+    if (current !== null && current !== undefined) {
+      try {
+        return supervisor.get(current);
+      } catch {
+        // removed: start a new one below
+      }
+    }
+    const s = supervisor.create({ agent: agent ?? undefined, group: folder });
+    groups.setSession(folder, s.id);
+    return s;
+  };
+  return {
+    async run(group, prompt) {
+      try {
+        const result = await sessionFor(group.folder, group.agent).prompt(prompt);
+        return result.reply;
+      } catch (err) {
+        if (err instanceof SessionError) throw new TurnFailure(err.kind, err.message);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * One turn per group at a time. When a group has queued messages, its next turn takes the kept
+ * context and every queued message, runs it through the TurnPort, and commits the reply to the
+ * outbox and the messages as done in one transaction. Failed turns retry with backoff; after the
+ * last attempt the chat is told. Event-driven: a single timer is armed only for a pending retry.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.js';
+import type { GroupsRepo } from '../store/groups-repo.js';
+import type { MessagesRepo } from '../store/messages-repo.js';
+import type { OutboxRepo } from '../store/outbox-repo.js';
+import { buildPrompt } from './prompt.js';
+import { TurnFailure, type Channel, type TurnPort } from './ports.js';
+
+export const MAX_TURN_ATTEMPTS = 3;
+export const TURN_RETRY_BASE_MS = 2_000;
+export const TYPING_REFRESH_MS = 4_000;
+
+export type GroupQueueDeps = {
+  readonly db: Db;
+  readonly groups: GroupsRepo;
+  readonly messages: MessagesRepo;
+  readonly outbox: OutboxRepo;
+  readonly turns: TurnPort;
+  readonly channels: ReadonlyMap<string, Channel>;
+  readonly onOutbox: () => void;
+  readonly log: Logger;
+};
+
+export class GroupQueue {
+  readonly #running = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  turnsRun = 0;
+
+  constructor(private readonly deps: GroupQueueDeps) {}
+
+  get busyGroups(): number {
+    return this.#running.size;
+  }
+
+  /** Looks for groups with due work and starts a worker for each idle one. */
+  kick(): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    for (const folder of this.deps.messages.groupsWithWork(now)) {
+      if (!this.#running.has(folder)) void this.#work(folder);
+    }
+    this.#armRetry(now);
+  }
+
+  /** Stops taking new turns; running ones finish (the supervisor drains them). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  #armRetry(now: number): void {
+    clearTimeout(this.#timer);
+    const next = this.deps.messages.nextRetryAt(now);
+    if (next === undefined) return;
+    this.#timer = setTimeout(() => this.kick(), Math.max(1_000, next - now));
+    this.#timer.unref();
+  }
+
+  async #work(folder: string): Promise<void> {
+    this.#running.add(folder);
+    try {
+      while (!this.#stopped) {
+        const batch = this.deps.messages.nextBatch(folder, Date.now());
+        if (batch.length === 0) break;
+        await this.#turn(folder, batch);
+      }
+    } catch (err) {
+      this.deps.log.error({ err, group: folder }, 'group worker failed');
+    } finally {
+      this.#running.delete(folder);
+    }
+  }
+
+  async #turn(folder: string, batch: ReturnType<MessagesRepo['nextBatch']>): Promise<void> {
+    const { db, messages, outbox } = this.deps;
+    const group = this.deps.groups.get(folder);
+    const ids = batch.map((m) => m.id);
+    if (group === undefined) {
+      messages.markFailed(ids, 'group was removed');
+      return;
+    }
+    const undelivered = db.transaction(() => {
+      messages.markProcessing(ids);
+      return outbox.takeUnreported(folder);
+    })();
+    const channel = this.deps.channels.get(group.channel);
+    const stopTyping = channel === undefined ? () => undefined : keepTyping(channel, group.chat_id);
+    const attempts = Math.max(...batch.map((m) => m.attempts + m.triggered));
+    try {
+      const reply = await this.deps.turns.run(
+        { folder, agent: group.agent },
+        buildPrompt(batch, undelivered),
+      );
+      this.turnsRun++;
+      db.transaction(() => {
+        if (reply.trim() !== '')
+          outbox.add(
+            {
+              channel: group.channel,
+              chatId: group.chat_id,
+              groupFolder: folder,
+              text: reply,
+              source: 'turn',
+            },
+            Date.now(),
+          );
+        messages.markDone(ids, Date.now());
+      })();
+      this.deps.onOutbox();
+    } catch (err) {
+      const kind = err instanceof TurnFailure ? err.kind : 'internal';
+      const message = (err as Error).message;
+      if (attempts >= MAX_TURN_ATTEMPTS) {
+        db.transaction(() => {
+          messages.markFailed(ids, `${kind}: ${message}`);
+          outbox.add(
+            {
+              channel: group.channel,
+              chatId: group.chat_id,
+              groupFolder: folder,
+              source: 'system',
+              text: `Sorry, I could not answer (${kind}). The operator can see details with: agentforge logs --group ${folder}`,
+            },
+            Date.now(),
+          );
+        })();
+        this.deps.onOutbox();
+        this.deps.log.error({ group: folder, kind, err: message }, 'turn failed for good');
+      } else {
+        const retryAt = Date.now() + TURN_RETRY_BASE_MS * 2 ** (attempts - 1);
+        messages.requeue(ids, retryAt, `${kind}: ${message}`);
+        this.deps.log.warn({ group: folder, kind, attempts, err: message }, 'turn failed; will retry');
+        this.#armRetry(Date.now());
+      }
+    } finally {
+      stopTyping();
+    }
+  }
+}
+
+/** Typing indicator while the turn runs; Telegram shows it for about 5 s per call. */
+function keepTyping(channel: Channel, chatId: string): () => void {
+  void channel.typing(chatId);
+  const timer = setInterval(() => void channel.typing(chatId), TYPING_REFRESH_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,156 @@
+/**
+ * Decides who may talk and stores what they say (SPEC §7). Direct chats: allowlisted or approved
+ * users become their own group on first contact; unknown users get a pairing code (dm_policy
+ * `pairing`) and nothing reaches an agent. Group chats must be registered; there, messages that do
+ * not trigger the agent are kept as context. The whole batch is stored in one transaction.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.js';
+import type { GroupRow, GroupsRepo } from '../store/groups-repo.js';
+import type { MessagesRepo } from '../store/messages-repo.js';
+import type { OutboxRepo } from '../store/outbox-repo.js';
+import type { PairingRepo } from '../store/pairing-repo.js';
+import type { InboundMessage, InboundSink } from './ports.js';
+
+export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
+
+export type InboxDeps = {
+  readonly db: Db;
+  readonly groups: GroupsRepo;
+  readonly messages: MessagesRepo;
+  readonly outbox: OutboxRepo;
+  readonly pairing: PairingRepo;
+  readonly dmPolicy: DmPolicy;
+  /** User ids or usernames (without @) always allowed to DM. */
+  readonly allowedUsers: readonly string[];
+  /** Default trigger word in groups, e.g. "@Andy"; the bot's own @mention always works too. */
+  readonly trigger: () => string | null;
+  readonly onQueued: (groups: ReadonlySet<string>) => void;
+  readonly onOutbox: () => void;
+  readonly log: Logger;
+  readonly now?: () => number;
+};
+
+export type InboxStats = { accepted: number; duplicates: number; ignored: number; pairingCodes: number };
+
+export class Inbox implements InboundSink {
+  readonly stats: InboxStats = { accepted: 0, duplicates: 0, ignored: 0, pairingCodes: 0 };
+  constructor(private readonly deps: InboxDeps) {}
+
+  accept(batch: readonly InboundMessage[]): void {
+    const queued = new Set<string>();
+    let outbox = false;
+    this.deps.db.transaction(() => {
+      for (const m of batch) {
+        const r = this.#one(m);
+        if (r === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
+        if (r === 'pairing') outbox = true;
+      }
+    })();
+    queued.delete('');
+    if (queued.size > 0) this.deps.onQueued(queued);
+    if (outbox) this.deps.onOutbox();
+  }
+
+  #now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  #groupFor(m: InboundMessage): GroupRow | undefined {
+    return this.deps.groups.byChat(m.channel, m.chatId);
+  }
+
+  #one(m: InboundMessage): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' {
+    let group = this.#groupFor(m);
+    let triggered: boolean;
+    if (m.chatType === 'private') {
+      if (group === undefined) {
+        if (!this.#mayDm(m)) return this.#stranger(m);
+        group = this.deps.groups.add(
+          {
+            folder: `dm-${m.senderId}`.toLowerCase().replace(/[^a-z0-9_-]/g, '_'),
+            channel: m.channel,
+            chatId: m.chatId,
+            name: m.senderName,
+            isDm: true,
+          },
+          this.#now(),
+        );
+        this.deps.log.info({ group: group.folder, user: m.senderId }, 'direct chat became a group');
+      }
+      triggered = true;
+    } else {
+      if (group === undefined) {
+        this.stats.ignored++;
+        return 'ignored'; // unregistered group chats are ignored (default deny)
+      }
+      triggered = group.is_main === 1 || m.mentionsBot || m.replyToBot || this.#hasTrigger(group, m.text);
+    }
+    const stored = this.deps.messages.insert({
+      channel: m.channel,
+      chatId: m.chatId,
+      messageId: m.messageId,
+      groupFolder: group.folder,
+      senderId: m.senderId,
+      senderName: m.senderName,
+      text: m.text,
+      ts: m.ts,
+      triggered,
+    });
+    if (!stored) {
+      this.stats.duplicates++;
+      return 'duplicate';
+    }
+    this.stats.accepted++;
+    return triggered ? 'queued' : 'context';
+  }
+
+  #mayDm(m: InboundMessage): boolean {
+    if (this.deps.dmPolicy === 'disabled') return false;
+    const allowed = this.deps.allowedUsers.some(
+      (u) =>
+        u === m.senderId ||
+        (m.senderUsername !== null && u.replace(/^@/, '').toLowerCase() === m.senderUsername.toLowerCase()),
+    );
+    if (allowed) return true;
+    return this.deps.dmPolicy === 'pairing' && this.deps.groups.isApproved(m.channel, m.senderId);
+  }
+
+  #stranger(m: InboundMessage): 'ignored' | 'pairing' {
+    if (this.deps.dmPolicy !== 'pairing') {
+      this.stats.ignored++;
+      return 'ignored';
+    }
+    const issued = this.deps.pairing.issue(
+      { channel: m.channel, userId: m.senderId, chatId: m.chatId, userName: m.senderName },
+      this.#now(),
+    );
+    if (issued === undefined) {
+      this.stats.ignored++;
+      this.deps.log.warn({ user: m.senderId }, 'pairing refused: too many pending codes');
+      return 'ignored';
+    }
+    if (!issued.fresh) {
+      this.stats.ignored++;
+      return 'ignored';
+    }
+    this.stats.pairingCodes++;
+    this.deps.outbox.add(
+      {
+        channel: m.channel,
+        chatId: m.chatId,
+        groupFolder: null,
+        source: 'system',
+        text: `Hi! I don't know you yet. Your pairing code is ${issued.row.code}. Ask my operator to run: agentforge group approve ${issued.row.code} (valid for 1 hour).`,
+      },
+      this.#now(),
+    );
+    this.deps.log.info({ user: m.senderId }, 'pairing code issued');
+    return 'pairing';
+  }
+
+  #hasTrigger(group: GroupRow, text: string): boolean {
+    const trigger = group.trigger ?? this.deps.trigger();
+    return trigger !== null && trigger !== '' && text.toLowerCase().includes(trigger.toLowerCase());
+  }
+}

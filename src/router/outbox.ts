@@ -1,0 +1,143 @@
+/**
+ * Delivers the outbox. Woken by new rows (event-driven); a single timer is armed for the next
+ * deferred row. Each row is split into parts at send time and `parts_sent` is committed after each
+ * part, so a crash never resends a part that went out. 429 waits retry_after without counting an
+ * attempt; network and 5xx errors back off; a delivery that fails for good is marked failed, never
+ * dropped silently.
+ */
+import type { Logger } from 'pino';
+import type { OutboxRepo, OutboxRow } from '../store/outbox-repo.js';
+import { Pacer } from './pacing.js';
+import type { Channel } from './ports.js';
+import { splitMessage } from './split.js';
+
+export const MAX_DELIVERY_ATTEMPTS = 8;
+export const DELIVERY_BACKOFF_BASE_MS = 1_000;
+export const DELIVERY_BACKOFF_MAX_MS = 5 * 60_000;
+
+export type OutboxDeps = {
+  readonly repo: OutboxRepo;
+  readonly channels: ReadonlyMap<string, Channel>;
+  readonly log: Logger;
+};
+
+export type DeliveryStats = { sent: number; retried: number; failed: number; rateLimited: number };
+
+export class OutboxWorker {
+  readonly stats: DeliveryStats = { sent: 0, retried: 0, failed: 0, rateLimited: 0 };
+  readonly #pacers = new Map<string, Pacer>();
+  #draining = false;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    void this.#drain();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      do {
+        this.#again = false;
+        for (
+          let rows = this.deps.repo.due(Date.now());
+          rows.length > 0 && !this.#stopped;
+          rows = this.deps.repo.due(Date.now())
+        ) {
+          let progressed = false;
+          for (const row of rows) if (await this.#deliver(row)) progressed = true;
+          if (!progressed) break;
+        }
+      } while (this.#again && !this.#stopped);
+    } catch (err) {
+      this.deps.log.error({ err }, 'outbox drain failed');
+    } finally {
+      this.#draining = false;
+      this.#arm();
+    }
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#stopped) return;
+    const next = this.deps.repo.nextDueAt();
+    if (next === undefined) return;
+    this.#timer = setTimeout(() => this.kick(), Math.max(0, next - Date.now()));
+    this.#timer.unref();
+  }
+
+  #pacer(channel: Channel): Pacer {
+    let p = this.#pacers.get(channel.name);
+    if (p === undefined) {
+      p = new Pacer(channel.limits);
+      this.#pacers.set(channel.name, p);
+    }
+    return p;
+  }
+
+  /** Returns true when the row left the due set (sent, deferred, failed). */
+  async #deliver(row: OutboxRow): Promise<boolean> {
+    const { repo, log } = this.deps;
+    const channel = this.deps.channels.get(row.channel);
+    if (channel === undefined) {
+      repo.fail(row.id, `channel ${row.channel} is not enabled`);
+      this.stats.failed++;
+      return true;
+    }
+    const parts = splitMessage(row.text, channel.maxMessageLength);
+    const pacer = this.#pacer(channel);
+    const isGroup = row.chat_id.startsWith('-');
+    for (let i = row.parts_sent; i < parts.length; i++) {
+      const wait = pacer.delay(row.chat_id, isGroup, Date.now());
+      if (wait > 0) {
+        repo.defer(row.id, Date.now() + wait, 'paced');
+        return true;
+      }
+      pacer.record(row.chat_id, isGroup, Date.now());
+      const outcome = await channel.send(row.chat_id, parts[i] as string, {
+        replyTo: i === 0 ? row.reply_to_message : null,
+      });
+      if (outcome.ok) {
+        repo.partSent(row.id, i + 1);
+        continue;
+      }
+      if (outcome.retryAfterMs !== undefined) {
+        this.stats.rateLimited++;
+        repo.defer(row.id, Date.now() + outcome.retryAfterMs, outcome.error);
+        log.warn({ outbox: row.id, retryAfterMs: outcome.retryAfterMs }, 'rate limited by the chat service');
+      } else if (outcome.retryable && row.attempts + 1 < MAX_DELIVERY_ATTEMPTS) {
+        this.stats.retried++;
+        const backoff = Math.min(DELIVERY_BACKOFF_MAX_MS, DELIVERY_BACKOFF_BASE_MS * 2 ** row.attempts);
+        repo.retry(row.id, Date.now() + backoff, outcome.error);
+        log.warn(
+          { outbox: row.id, attempts: row.attempts + 1, err: outcome.error },
+          'delivery failed; will retry',
+        );
+      } else {
+        this.stats.failed++;
+        repo.fail(row.id, outcome.error);
+        log.error(
+          { outbox: row.id, group: row.group_folder, err: outcome.error },
+          'delivery failed for good',
+        );
+      }
+      return true;
+    }
+    repo.sent(row.id, Date.now());
+    this.stats.sent++;
+    return true;
+  }
+}

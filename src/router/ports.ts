@@ -1,0 +1,67 @@
+/**
+ * What the router consumes, defined where it is consumed: channels deliver inbound messages to an
+ * InboundSink and send through the Channel interface; turns run through a TurnPort. Channels never
+ * see sessions, and sessions never see channels.
+ */
+import type { ChannelStatus } from '../contract.js';
+
+export type InboundMessage = {
+  readonly channel: string;
+  readonly chatId: string;
+  readonly chatType: 'private' | 'group' | 'supergroup' | 'channel';
+  readonly chatTitle: string | null;
+  readonly messageId: string;
+  readonly senderId: string;
+  readonly senderName: string | null;
+  readonly senderUsername: string | null;
+  readonly text: string;
+  readonly ts: number;
+  readonly mentionsBot: boolean;
+  readonly replyToBot: boolean;
+};
+
+/** Stores a batch durably before returning; the channel acknowledges upstream only afterwards. */
+export type InboundSink = { readonly accept: (batch: readonly InboundMessage[]) => void };
+
+export type SendOutcome =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      readonly retryAfterMs?: number;
+      readonly error: string;
+    };
+
+export type ChannelLimits = {
+  readonly perChatPerS: number;
+  readonly perGroupPerMin: number;
+  readonly globalPerS: number;
+};
+
+export interface Channel {
+  readonly name: string;
+  readonly maxMessageLength: number;
+  readonly limits: ChannelLimits;
+  start(sink: InboundSink): Promise<void>;
+  stop(): Promise<void>;
+  send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome>;
+  typing(chatId: string): Promise<void>;
+  status(): ChannelStatus & { readonly conflict: boolean; readonly lastProgressAt: number | null };
+  /** The name the bot answers to in groups (e.g. "@my_bot"), once known. */
+  readonly botMention: string | null;
+}
+
+export class TurnFailure extends Error {
+  override readonly name = 'TurnFailure';
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs one turn for a group and returns the agent's reply text (may be empty). Throws TurnFailure. */
+export type TurnPort = {
+  readonly run: (group: { folder: string; agent: string | null }, prompt: string) => Promise<string>;
+};

@@ -1,0 +1,73 @@
+/**
+ * Pairing codes for unknown direct-chat users: 8 characters from an alphabet without look-alikes
+ * (no 0/O, 1/I/L), valid for an hour, at most three pending at once.
+ */
+import { randomInt } from 'node:crypto';
+import type { Db } from './db.js';
+
+export const PAIRING_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const PAIRING_TTL_MS = 3_600_000;
+export const MAX_PENDING_CODES = 3;
+
+export type PairingRow = {
+  readonly code: string;
+  readonly channel: string;
+  readonly user_id: string;
+  readonly chat_id: string;
+  readonly user_name: string | null;
+  readonly created_at: number;
+  readonly expires_at: number;
+  readonly approved_at: number | null;
+};
+
+export function newPairingCode(): string {
+  let code = '';
+  for (let i = 0; i < 8; i++) code += PAIRING_ALPHABET[randomInt(PAIRING_ALPHABET.length)];
+  return code;
+}
+
+export class PairingRepo {
+  constructor(private readonly db: Db) {}
+
+  pending(now: number): PairingRow[] {
+    return this.db
+      .prepare('SELECT * FROM pairing_codes WHERE approved_at IS NULL AND expires_at > ? ORDER BY created_at')
+      .all(now) as PairingRow[];
+  }
+
+  /** The user's live code, a new one, or undefined when three are already pending. */
+  issue(
+    user: { channel: string; userId: string; chatId: string; userName: string | null },
+    now: number,
+  ): { row: PairingRow; fresh: boolean } | undefined {
+    return this.db.transaction(() => {
+      const existing = this.db
+        .prepare(
+          'SELECT * FROM pairing_codes WHERE channel = ? AND user_id = ? AND approved_at IS NULL AND expires_at > ?',
+        )
+        .get(user.channel, user.userId, now) as PairingRow | undefined;
+      if (existing !== undefined) return { row: existing, fresh: false };
+      if (this.pending(now).length >= MAX_PENDING_CODES) return undefined;
+      const code = newPairingCode();
+      this.db
+        .prepare(
+          'INSERT INTO pairing_codes (code, channel, user_id, chat_id, user_name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(code, user.channel, user.userId, user.chatId, user.userName, now, now + PAIRING_TTL_MS);
+      return {
+        row: this.db.prepare('SELECT * FROM pairing_codes WHERE code = ?').get(code) as PairingRow,
+        fresh: true,
+      };
+    })();
+  }
+
+  /** Marks a live code approved and returns it; undefined when unknown or expired. */
+  approve(code: string, now: number): PairingRow | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM pairing_codes WHERE code = ? AND approved_at IS NULL AND expires_at > ?')
+      .get(code.toUpperCase(), now) as PairingRow | undefined;
+    if (row === undefined) return undefined;
+    this.db.prepare('UPDATE pairing_codes SET approved_at = ? WHERE code = ?').run(now, row.code);
+    return row;
+  }
+}

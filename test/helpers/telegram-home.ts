@@ -1,0 +1,66 @@
+/** A temp home with the Telegram channel pointed at a fresh fake Bot API, plus a started daemon. */
+import { FAKE_TOKEN, FakeTelegram } from '../fakes/telegram-api.js';
+import { makeHome, startDaemon, waitFor, type TestHome } from './harness.js';
+
+export type TelegramSetup = { h: TestHome; tg: FakeTelegram; pid: number; stop: () => Promise<void> };
+
+export function telegramConfig(apiRoot: string, extra = ''): string {
+  return `[http]
+port = 0
+
+[daemon]
+shutdown_timeout = "5s"
+
+[limits]
+turn_timeout = "20s"
+
+[channels.telegram]
+enabled = true
+token = "env:AF_TEST_TG_TOKEN"
+api_root = "${apiRoot}"
+poll_timeout = "2s"
+stall_threshold = "2s"
+dm_policy = "pairing"
+allowed_users = [111]
+rate_per_chat_per_s = 1000
+rate_per_group_per_min = 100000
+rate_global_per_s = 100000
+${extra}`;
+}
+
+export async function startWithTelegram(
+  extraConfig = '',
+  configure?: (tg: FakeTelegram) => void,
+): Promise<TelegramSetup> {
+  const tg = new FakeTelegram();
+  await tg.start();
+  configure?.(tg);
+  const h = makeHome({ env: { AF_TEST_TG_TOKEN: FAKE_TOKEN } });
+  await h.run(['init']);
+  h.writeConfig(telegramConfig(tg.apiRoot, extraConfig));
+  const pid = await startDaemon(h);
+  await waitFor(() => tg.callsOf('getUpdates').length > 0, 10_000, 'first getUpdates');
+  return {
+    h,
+    tg,
+    pid,
+    stop: async () => {
+      await h.run(['daemon', 'stop']);
+      await h.cleanup();
+      await tg.stop();
+    },
+  };
+}
+
+export async function waitForReply(
+  tg: FakeTelegram,
+  chatId: number,
+  predicate: (text: string) => boolean,
+  timeoutMs = 15_000,
+): Promise<string> {
+  return waitFor(
+    () => tg.sentTo(chatId).find((m) => predicate(m.text))?.text,
+    timeoutMs,
+    `reply in chat ${chatId}`,
+  );
+}

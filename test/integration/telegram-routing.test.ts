@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startWithTelegram, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
+
+let s: TelegramSetup | undefined;
+afterEach(async () => {
+  await s?.stop();
+  s = undefined;
+});
+
+describe('telegram routing', () => {
+  it('answers a direct message from an allowed user', async () => {
+    s = await startWithTelegram();
+    s.tg.pushMessage({ chatId: 111, from: { id: 111, first_name: 'Ann' }, text: 'echo hello there' });
+    expect(await waitForReply(s.tg, 111, (t) => t.includes('hello there'))).toBe('hello there');
+  });
+
+  it('gives an unknown user a pairing code and no agent turn until approved', async () => {
+    s = await startWithTelegram();
+    s.tg.pushMessage({ chatId: 222, from: { id: 222, first_name: 'Bob' }, text: 'echo secret plan' });
+    const codeMsg = await waitForReply(s.tg, 222, (t) => t.includes('pairing code'));
+    const code = /code is ([A-Z0-9]{8})/.exec(codeMsg)?.[1];
+    expect(code).toMatch(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$/);
+    await sleep(500);
+    expect(s.tg.sentTo(222).some((m) => m.text.includes('secret plan'))).toBe(false);
+    const sessions = await s.h.json(['session', 'list']);
+    expect(sessions.sessions).toHaveLength(0);
+    const approved = await s.h.run(['group', 'approve', code!]);
+    expect(approved.code).toBe(0);
+    await waitForReply(s.tg, 222, (t) => t.includes('approved'));
+    s.tg.pushMessage({ chatId: 222, from: { id: 222, first_name: 'Bob' }, text: 'echo now it works' });
+    expect(await waitForReply(s.tg, 222, (t) => t === 'now it works')).toBe('now it works');
+  });
+
+  it('keeps untriggered group messages as context and hands them over on the trigger', async () => {
+    s = await startWithTelegram();
+    const add = await s.h.run(['group', 'add', '-1001', '--folder', 'team', '--trigger', '@Andy']);
+    expect(add.code).toBe(0);
+    s.tg.pushMessage({ chatId: -1001, from: { id: 5, first_name: 'Cara' }, text: 'the budget is 42 apples' });
+    await sleep(700);
+    expect(s.tg.sentTo(-1001)).toHaveLength(0);
+    s.tg.pushMessage({
+      chatId: -1001,
+      from: { id: 6, first_name: 'Dan' },
+      text: 'echo @Andy what is the budget?',
+    });
+    const reply = await waitForReply(s.tg, -1001, (t) => t.includes('what is the budget'));
+    expect(reply).toContain('Cara: the budget is 42 apples');
+  });
+
+  it('ignores unregistered group chats', async () => {
+    s = await startWithTelegram();
+    s.tg.pushMessage({ chatId: -2002, from: { id: 111, first_name: 'Ann' }, text: 'echo anyone?' });
+    s.tg.pushMessage({ chatId: 111, from: { id: 111, first_name: 'Ann' }, text: 'echo marker' });
+    await waitForReply(s.tg, 111, (t) => t === 'marker');
+    expect(s.tg.sentTo(-2002)).toHaveLength(0);
+  });
+});
