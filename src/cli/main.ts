@@ -15,6 +15,8 @@ import { registerLogs } from './commands/logs.js';
 import { registerAgent } from './commands/agent.js';
 import { registerSession } from './commands/session.js';
 import { registerGroup } from './commands/group.js';
+import { registerTask } from './commands/task.js';
+import { registerMcpBridge } from './commands/mcp-bridge.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('agentforge')
@@ -39,6 +41,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerSession(program, getCtx);
   registerAgent(program, getCtx);
   registerGroup(program, getCtx);
+  registerTask(program, getCtx);
+  registerMcpBridge(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

@@ -17,6 +17,8 @@ import { sessionRoutes } from '../api/sessions-routes.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
 import { createChat } from './chat.js';
+import { createAutomation, type Automation } from './automation.js';
+import { taskRoutes } from '../api/tasks-routes.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
 import { SessionsRepo } from '../store/sessions-repo.js';
 import type { Db } from '../store/db.js';
@@ -100,8 +102,12 @@ async function boot(
   }
 
   const agents = resolveAgents(config);
+  const sessionsRepo = new SessionsRepo(db);
+  const late: { automation?: Automation } = {};
   const supervisor = new Supervisor({
-    repo: new SessionsRepo(db),
+    repo: sessionsRepo,
+    mcpServersFor: (id, caps) => late.automation?.mcpServersFor(id, caps) ?? [],
+    onAgentStopped: (id) => late.automation?.tokens.revoke(id),
     agents,
     sessionsDir: paths.sessions,
     groupsDir: paths.groups,
@@ -117,6 +123,16 @@ async function boot(
   const readiness = new Readiness();
   readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
   const chat = createChat({ db, config, supervisor, log: root.log, env: process.env, readiness });
+  const automation = await createAutomation({
+    db,
+    config,
+    supervisor,
+    sessions: sessionsRepo,
+    chat,
+    log: root.log,
+  });
+  late.automation = automation;
+  cleanup.unshift(() => automation.endpoint.close());
 
   const bound = { httpPort: null as number | null };
   const status = (): ReturnType<typeof buildStatus> =>
@@ -129,6 +145,7 @@ async function boot(
       sessions: () => supervisor.counts(),
       queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
       channels: () => chat.channelStatus(),
+      scheduler: () => automation.status(),
       deliveries: () => chat.outboxRepo.stats(),
     });
   const app = createApi({
@@ -148,6 +165,12 @@ async function boot(
       sessionRoutes(api, supervisor);
       agentRoutes(api, agents, process.env);
       chat.routes(api);
+      taskRoutes(api, {
+        tasks: automation.tasks,
+        repo: automation.tasksRepo,
+        scheduler: automation.scheduler,
+        groupExists: (f) => f === 'cli' || chat.groups.get(f) !== undefined,
+      });
     },
   });
   const listeners: Listeners = await serveApi(app, {
@@ -160,6 +183,8 @@ async function boot(
 
   await chat.start();
   cleanup.unshift(() => chat.stop());
+  automation.scheduler.start();
+  cleanup.unshift(() => automation.scheduler.stop());
 
   writeState(paths.state, {
     pid: process.pid,
@@ -183,6 +208,7 @@ async function boot(
         log.info({ signal }, 'shutting down');
         listeners.stopAccepting();
         await chat.stopIntake();
+        automation.scheduler.stop();
         await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
         remove(); // only now: a second SIGTERM during the drain must reach onForce
         await runCleanup(cleanup);

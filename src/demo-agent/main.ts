@@ -13,10 +13,13 @@ import {
   PROTOCOL_VERSION,
   type AgentContext,
   type ContentBlock,
+  type McpServer,
 } from '@agentclientprotocol/sdk';
+import { callTool } from './mcp.js';
 import { DEMO_HELP, parseCommand, type DemoCommand } from './script.js';
 
 const turns = new Map<string, AbortController>();
+const mcpBySession = new Map<string, McpServer[]>();
 const hold: Buffer[] = [];
 
 function promptText(blocks: readonly ContentBlock[]): string {
@@ -115,6 +118,9 @@ async function run(
       process.stdout.write('this is not JSON-RPC\n');
       await sleep(60_000, undefined, { signal }).catch(() => undefined);
       return;
+    case 'tool':
+      if (cmd.error !== undefined) return say(client, sessionId, `tool error: ${cmd.error}`);
+      return say(client, sessionId, await callTool(mcpBySession.get(sessionId) ?? [], cmd.name, cmd.args));
     case 'env':
       return say(
         client,
@@ -134,8 +140,15 @@ const app = agent({ name: 'agentforge-demo' })
     agentInfo: { name: 'agentforge-demo', title: 'AgentForge demo agent', version: '1' },
     authMethods: [],
   }))
-  .onRequest('session/new', () => ({ sessionId: `demo-${randomUUID()}` }))
-  .onRequest('session/load', () => ({}))
+  .onRequest('session/new', ({ params }) => {
+    const sessionId = `demo-${randomUUID()}`;
+    mcpBySession.set(sessionId, params.mcpServers);
+    return { sessionId };
+  })
+  .onRequest('session/load', ({ params }) => {
+    mcpBySession.set(params.sessionId, params.mcpServers);
+    return {};
+  })
   .onRequest('session/prompt', async ({ params, client }) => {
     const ctl = new AbortController();
     turns.set(params.sessionId, ctl);

@@ -15,6 +15,7 @@ export type DemoCommand =
   | { kind: 'garbage' }
   | { kind: 'env'; name: string }
   | { kind: 'flood'; bytes: number }
+  | { kind: 'tool'; name: string; args: unknown; error?: string }
   | { kind: 'chat'; text: string };
 
 export const DEMO_HELP = [
@@ -30,6 +31,7 @@ export const DEMO_HELP = [
   'garbage              write non-JSON to stdout',
   'env NAME             reply whether NAME is set in my environment',
   'flood BYTES          reply with BYTES of text',
+  'tool NAME {JSON}     call a daemon tool over MCP and reply with its result',
 ].join('\n');
 
 const TOOL_KINDS = new Set([
@@ -79,6 +81,16 @@ export function parseCommand(prompt: string): DemoCommand {
       return { kind: 'garbage' };
     case 'env':
       return { kind: 'env', name: rest[0] ?? '' };
+    case 'tool': {
+      const name = rest[0] ?? '';
+      const json = arg.slice(name.length).trim();
+      if (json === '') return { kind: 'tool', name, args: {} };
+      try {
+        return { kind: 'tool', name, args: JSON.parse(json) as unknown };
+      } catch {
+        return { kind: 'tool', name, args: {}, error: `arguments are not JSON: ${json}` };
+      }
+    }
     case 'flood':
       return { kind: 'flood', bytes: num(1_000_000) };
     default:

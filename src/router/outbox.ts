@@ -1,8 +1,9 @@
 /**
  * Delivers the outbox. Woken by new rows (event-driven); a single timer is armed for the next
  * deferred row. Each row is split into parts at send time and `parts_sent` is committed after each
- * part, so a crash never resends a part that went out. 429 waits retry_after without counting an
- * attempt; network and 5xx errors back off; a delivery that fails for good is marked failed, never
+ * part, so a crash never resends a part that went out. Per chat, rows go out in order, so a row
+ * held back (429 retry_after, backoff, pacing) holds back the rows behind it. 429 waits retry_after
+ * without counting an attempt; network and 5xx errors back off; a delivery that fails for good is marked failed, never
  * dropped silently.
  */
 import type { Logger } from 'pino';
@@ -95,6 +96,13 @@ export class OutboxWorker {
     if (channel === undefined) {
       repo.fail(row.id, `channel ${row.channel} is not enabled`);
       this.stats.failed++;
+      return true;
+    }
+    // Per chat, replies leave in the order they were written: a row behind one that is waiting
+    // (429 retry_after, backoff, pacing) waits with it instead of overtaking it.
+    const ahead = repo.pendingBefore(row);
+    if (ahead !== undefined) {
+      repo.defer(row.id, Math.max(ahead.next_attempt_at, Date.now()), `waiting for outbox #${ahead.id}`);
       return true;
     }
     const parts = splitMessage(row.text, channel.maxMessageLength);

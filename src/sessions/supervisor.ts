@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AgentCapabilities, McpServer } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import { resolveSecret, SecretError } from '../config/secrets.js';
 import { isAlive } from '../instance/lock.js';
@@ -33,6 +34,10 @@ export type SupervisorDeps = {
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
   readonly askTimeoutMs?: number; // DEFAULT_ASK_TIMEOUT_MS
+  /** The daemon's tool server for this session, by what the agent supports; none when absent. */
+  readonly mcpServersFor?: (sessionId: string, caps: AgentCapabilities | undefined) => McpServer[];
+  /** Called when a session's agent stops, e.g. to revoke its tool token. */
+  readonly onAgentStopped?: (sessionId: string) => void;
 };
 
 export const GROUP_FOLDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -133,6 +138,16 @@ export class Supervisor {
     rmSync(join(this.deps.sessionsDir, id), { recursive: true, force: true });
   }
 
+  /** Appends to a session's event log (tool calls and other daemon-side actions). */
+  record(sessionId: string, kind: string, data: unknown): void {
+    try {
+      const s = this.get(sessionId);
+      s.deps.events.append(kind, data, s.currentTurn);
+    } catch {
+      // session removed meanwhile: nothing to record into
+    }
+  }
+
   counts(): { active: number; idle: number; live_agents: number } {
     let active = 0;
     let idle = 0;
@@ -210,6 +225,7 @@ export class Supervisor {
       cwd: row.workspace,
       env: buildAgentEnv(this.deps.env, spec.env, credentials),
       resumeAcpSessionId: row.acp_session_id,
+      mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
       hooks: {
         onUpdate: (n) => {
           events.append('update', n.update, s.currentTurn);
@@ -274,6 +290,7 @@ export class Supervisor {
       capabilities: live.init.agentCapabilities ?? {},
     });
     log.info({ session: s.id, pid: live.proc.pid, resumed: live.resumed }, 'agent started');
+    void live.proc.exited.then(() => this.deps.onAgentStopped?.(s.id));
     return live;
   }
 }

@@ -3,7 +3,7 @@
  * Paths are resolved against the workspace and checked after realpath, so `..`, absolute paths
  * elsewhere and symlinks pointing out are all refused.
  */
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 export class WorkspaceAccessError extends Error {
@@ -17,14 +17,29 @@ function inside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-/** Realpath of the path, or of its deepest existing ancestor joined with the rest. */
-function realpathLoose(p: string): string {
+const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * Realpath of the path, or of its deepest existing ancestor joined with the rest. A dangling
+ * symlink is followed by hand: its target decides, since writing to it creates the target.
+ */
+function realpathLoose(p: string, hops = 0): string {
   try {
     return realpathSync(p);
   } catch {
+    let target: string | undefined;
+    try {
+      if (lstatSync(p).isSymbolicLink()) target = readlinkSync(p);
+    } catch {
+      // p does not exist at all
+    }
+    if (target !== undefined) {
+      if (hops >= MAX_SYMLINK_HOPS) throw new WorkspaceAccessError(`too many levels of symlinks at ${p}`);
+      return realpathLoose(resolve(dirname(p), target), hops + 1);
+    }
     const parent = dirname(p);
     if (parent === p) return p;
-    return resolve(realpathLoose(parent), relative(parent, p));
+    return resolve(realpathLoose(parent, hops), relative(parent, p));
   }
 }
 

@@ -66,6 +66,15 @@ export class OutboxRepo {
       .all(now, limit) as OutboxRow[];
   }
 
+  /** The oldest pending row for the same chat queued before this one: replies go out in order. */
+  pendingBefore(row: Pick<OutboxRow, 'id' | 'channel' | 'chat_id'>): OutboxRow | undefined {
+    return this.db
+      .prepare(
+        "SELECT * FROM outbox WHERE status = 'pending' AND channel = ? AND chat_id = ? AND id < ? ORDER BY id LIMIT 1",
+      )
+      .get(row.channel, row.chat_id, row.id) as OutboxRow | undefined;
+  }
+
   nextDueAt(): number | undefined {
     const row = this.db
       .prepare("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending'")

@@ -194,7 +194,8 @@ export class FakeTelegram {
             error_code: 400,
             description: 'Bad Request: message text is empty',
           });
-        if (text.length > 4096)
+        // Telegram's 4096 limit counts the text after entity parsing, not the markup.
+        if (visibleLength(text, params['parse_mode']) > 4096)
           return reply(res, 400, {
             ok: false,
             error_code: 400,
@@ -263,6 +264,12 @@ export class FakeTelegram {
       if (!w.res.writableEnded) ok(w.res, this.#updates.slice(0, w.limit));
     }
   }
+}
+
+/** Length of the text a user sees: HTML tags removed and entities counted as one character. */
+function visibleLength(text: string, parseMode: unknown): number {
+  if (parseMode !== 'HTML') return text.length;
+  return text.replace(/<[^>]*>/g, '').replace(/&(?:lt|gt|amp|quot|#\d+|#x[0-9a-f]+);/gi, '_').length;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -95,7 +95,7 @@ export function prompt(
   text: string,
   extra: readonly string[] = [],
 ): Promise<RunResult> {
-  return h.run(['session', 'prompt', id, ...text.split(' '), ...extra, '-o', 'json']);
+  return h.run(['session', 'prompt', id, ...extra, '-o', 'json', '--', ...text.split(' ')]);
 }
 
 /** The reply of a prompt that must succeed. */
@@ -103,6 +103,13 @@ export async function reply(h: TestHome, id: string, text: string): Promise<stri
   const r = await prompt(h, id, text);
   if (r.code !== 0) throw new Error(`prompt "${text}" exited ${r.code}: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { reply: string }).reply;
+}
+
+/** The reply of a prompt that must succeed, over the socket (cheaper than a CLI run). */
+export async function apiReply(h: TestHome, id: string, text: string): Promise<string> {
+  const res = await api(h, 'POST', `/api/sessions/${id}/prompt`, { text });
+  if (res.status !== 200) throw new Error(`prompt "${text}": HTTP ${res.status} ${res.body}`);
+  return (res.json() as { reply: string }).reply;
 }
 
 export async function show(h: TestHome, id: string): Promise<SessionShow> {
@@ -142,6 +149,18 @@ export function turnReply(evs: readonly SessionEventRow[], turn: number): string
     .join('');
 }
 
+/** The event log over the socket (GET /api/sessions/:id/events, paged): cheap enough to poll. */
+export async function apiEvents(h: TestHome, id: string): Promise<SessionEventRow[]> {
+  const all: SessionEventRow[] = [];
+  for (;;) {
+    const res = await api(h, 'GET', `/api/sessions/${id}/events?after=${all.at(-1)?.seq ?? 0}`);
+    if (res.status !== 200) throw new Error(`GET events: HTTP ${res.status} ${res.body}`);
+    const page = (res.json() as { events: SessionEventRow[] }).events;
+    if (page.length === 0) return all;
+    all.push(...page);
+  }
+}
+
 /** Waits until the session's event log holds an event matching `pred`; returns it. */
 export function waitForEvent(
   h: TestHome,
@@ -150,7 +169,7 @@ export function waitForEvent(
   timeoutMs = 10_000,
   what = 'event',
 ): Promise<SessionEventRow> {
-  return waitFor(async () => (await events(h, id)).find(pred), timeoutMs, what);
+  return waitFor(async () => (await apiEvents(h, id)).find(pred), timeoutMs, what);
 }
 
 /** Reads /proc/<pid>/stat: state and parent pid, or undefined when the process is gone. */

@@ -15,6 +15,7 @@ import {
   type TestHome,
 } from '../helpers/harness.js';
 import {
+  apiEvents,
   chunkText,
   events,
   newSession,
@@ -63,46 +64,34 @@ describe('agent failures', () => {
 
   it('a hang is killed at turn_timeout as `timeout`, grandchild included', async () => {
     const id = await newSession(h);
-    const queued = await prompt(h, id, 'hang', ['--no-wait']);
-    expect(queued.code, queued.stderr).toBe(0);
+    const t0 = Date.now();
+    const running = prompt(h, id, 'hang');
 
     const hanging = await waitForEvent(h, id, (e) => chunkText(e)?.startsWith('hanging') === true);
     const grandchild = Number(/grandchild pid (\d+)/.exec(chunkText(hanging)!)?.[1]);
-    const started = (await events(h, id)).find((e) => e.kind === 'process')!;
+    const started = (await apiEvents(h, id)).find((e) => e.kind === 'process')!;
     const agentPid = started.data['pid'] as number;
     h.track(agentPid);
     h.track(grandchild);
     expect(isAlive(agentPid)).toBe(true);
     expect(isAlive(grandchild)).toBe(true);
 
-    const failure = await waitForEvent(h, id, (e) => e.kind === 'failure', 8_000, 'the timeout');
-    expect(failure.data).toMatchObject({ kind: 'timeout' });
-    const promptTs = (await events(h, id)).find((e) => e.kind === 'prompt')!.ts;
-    const took = failure.ts - promptTs;
-    expect(took).toBeGreaterThanOrEqual(TURN_TIMEOUT_MS);
-    expect(took).toBeLessThan(TURN_TIMEOUT_MS + 3_000);
-
-    await waitFor(() => !isAlive(agentPid) && !isAlive(grandchild), 3_000, 'agent and grandchild to die');
-    expect(await show(h, id)).toMatchObject({ last_error_kind: 'timeout', pid: null });
-  });
-
-  it('a turn that fails by timeout through the CLI returns within turn_timeout + 3 s', async () => {
-    const id = await newSession(h);
-    const t0 = Date.now();
-    const r = await prompt(h, id, 'hang');
+    const r = await running;
     const took = Date.now() - t0;
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('turn failed (timeout)');
     expect(took).toBeGreaterThanOrEqual(TURN_TIMEOUT_MS);
     expect(took).toBeLessThan(TURN_TIMEOUT_MS + 3_000);
-    const grandchild = Number(
-      /grandchild pid (\d+)/.exec(
-        (await events(h, id)).map(chunkText).find((t) => t?.startsWith('hanging')) ?? '',
-      )?.[1],
-    );
-    expect(grandchild).toBeGreaterThan(0);
-    h.track(grandchild);
-    await waitFor(() => !isAlive(grandchild), 3_000, 'grandchild to die');
+
+    const evs = await apiEvents(h, id);
+    const failure = evs.find((e) => e.kind === 'failure')!;
+    expect(failure.data).toMatchObject({ kind: 'timeout' });
+    const logged = failure.ts - evs.find((e) => e.kind === 'prompt')!.ts;
+    expect(logged).toBeGreaterThanOrEqual(TURN_TIMEOUT_MS);
+    expect(logged).toBeLessThan(TURN_TIMEOUT_MS + 3_000);
+
+    await waitFor(() => !isAlive(agentPid) && !isAlive(grandchild), 3_000, 'agent and grandchild to die');
+    expect(await show(h, id)).toMatchObject({ last_error_kind: 'timeout', pid: null });
   });
 
   it('an agent over agent_memory_mb fails the turn as `memory` and is killed', async () => {
@@ -112,7 +101,7 @@ describe('agent failures', () => {
     expect(r.stderr).toContain('turn failed (memory)');
     const s = await show(h, id);
     expect(s).toMatchObject({ last_error_kind: 'memory', pid: null, live: 'cold' });
-    const started = (await events(h, id)).find((e) => e.kind === 'process')!;
+    const started = (await apiEvents(h, id)).find((e) => e.kind === 'process')!;
     const agentPid = started.data['pid'] as number;
     h.track(agentPid);
     await waitFor(() => !isAlive(agentPid), 3_000, 'the agent to die');

@@ -20,8 +20,12 @@ export function toTelegramHtml(text: string): string {
   return out.join('');
 }
 
+/**
+ * One left-to-right pass, so a span already taken as code is never formatted again: Telegram
+ * rejects entities nested inside code, and markers inside code or bold stay literal text.
+ */
 function inline(text: string): string {
-  return escapeHtml(text)
-    .replace(/`([^`\n]+)`/g, '<code>$1</code>')
-    .replace(/\*\*([^*\n]+)\*\*/g, '<b>$1</b>');
+  return escapeHtml(text).replace(/`([^`\n]+)`|\*\*([^*\n]+)\*\*/g, (_m, code?: string, bold?: string) =>
+    code !== undefined ? `<code>${code}</code>` : `<b>${bold ?? ''}</b>`,
+  );
 }

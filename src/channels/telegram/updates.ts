@@ -23,6 +23,11 @@ function placeholder(m: Message): string | undefined {
   return undefined;
 }
 
+/** "@name" not followed by another username character: "@name_two" is somebody else. */
+function mentionPattern(username: string): RegExp {
+  return new RegExp(`@${username.replace(/[^a-z0-9_]/g, '')}(?![a-z0-9_])`, 'i');
+}
+
 export function toInbound(update: Update, bot: BotIdentity | null): InboundMessage | undefined {
   const m = update.message;
   if (m === undefined || m.from === undefined || m.from.is_bot) return undefined;
@@ -39,7 +44,7 @@ export function toInbound(update: Update, bot: BotIdentity | null): InboundMessa
         e.type === 'mention' &&
         (body ?? '').slice(e.offset + 1, e.offset + e.length).toLowerCase() === username,
     ) ||
-      (body ?? '').toLowerCase().includes(`@${username}`));
+      mentionPattern(username).test(body ?? ''));
   const name =
     [m.from.first_name, m.from.last_name].filter(Boolean).join(' ') || m.from.username || String(m.from.id);
   return {

@@ -7,7 +7,9 @@ import {
   client,
   PROTOCOL_VERSION,
   RequestError,
+  type AgentCapabilities,
   type ClientConnection,
+  type McpServer,
   type InitializeResponse,
   type RequestPermissionRequest,
   type RequestPermissionResponse,
@@ -38,6 +40,8 @@ export type StartOptions = {
   readonly resumeAcpSessionId: string | null;
   readonly handshakeTimeoutMs?: number; // DEFAULT_HANDSHAKE_TIMEOUT_MS
   readonly hooks: AgentHooks;
+  /** MCP servers offered to the agent, chosen once its capabilities (http or stdio) are known. */
+  readonly mcpServers?: (caps: AgentCapabilities | undefined) => McpServer[];
 };
 
 export type LiveAgent = {
@@ -124,6 +128,7 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
       timeoutMs,
       'initialize',
     );
+    const mcpServers = opts.mcpServers?.(init.agentCapabilities) ?? [];
     let acpSessionId: string;
     let resumed = false;
     if (opts.resumeAcpSessionId !== null && init.agentCapabilities?.loadSession === true) {
@@ -140,7 +145,7 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
       resumed = true;
     } else {
       const res = await withTimeout(
-        conn.agent.request('session/new', { cwd: opts.cwd, mcpServers: [] }),
+        conn.agent.request('session/new', { cwd: opts.cwd, mcpServers }),
         timeoutMs,
         'session/new',
       );

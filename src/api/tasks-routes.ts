@@ -1,0 +1,86 @@
+/** /api/tasks: the operator's view of scheduled work (the same TaskService the agents' tools use). */
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import { TaskError, type TaskService } from '../scheduler/tasks.js';
+import type { TasksRepo } from '../store/tasks-repo.js';
+import { ApiError } from './errors.js';
+import { parseBody } from './body.js';
+
+const addTask = z.strictObject({
+  group: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'group: a group folder, e.g. "cli" or "team"'),
+  prompt: z.string().min(1).max(20_000),
+  schedule_type: z.enum(['cron', 'interval', 'once']),
+  schedule_value: z.string().min(1).max(200),
+  context_mode: z.enum(['group', 'isolated']).optional(),
+  timezone: z.string().min(1).optional(),
+});
+
+const STATUS: Record<TaskError['code'], 400 | 404 | 409> = {
+  task_not_found: 404,
+  invalid_schedule: 400,
+  invalid_state: 409,
+};
+
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TaskError) throw new ApiError(STATUS[err.code], err.code, err.message);
+    throw err;
+  }
+}
+
+export function taskRoutes(
+  api: Hono,
+  deps: {
+    tasks: TaskService;
+    repo: TasksRepo;
+    scheduler: Scheduler;
+    groupExists: (folder: string) => boolean;
+  },
+): void {
+  api.get('/tasks', (c) => c.json({ tasks: deps.repo.list(c.req.query('group')) }));
+  api.post('/tasks', async (c) => {
+    const b = await parseBody(c, addTask);
+    if (!deps.groupExists(b.group))
+      throw new ApiError(
+        404,
+        'group_not_found',
+        `no group ${b.group}; use "cli" or a folder from: agentforge group list`,
+      );
+    if (b.timezone !== undefined) {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: b.timezone });
+      } catch {
+        throw new ApiError(400, 'invalid_schedule', `timezone "${b.timezone}" is not an IANA time zone`);
+      }
+    }
+    const row = wrap(() =>
+      deps.tasks.create(
+        {
+          group: b.group,
+          prompt: b.prompt,
+          scheduleType: b.schedule_type,
+          scheduleValue: b.schedule_value,
+          contextMode: b.context_mode,
+          timezone: b.timezone,
+        },
+        'operator',
+      ),
+    );
+    return c.json(row, 201);
+  });
+  api.get('/tasks/:id', (c) => c.json(wrap(() => deps.tasks.get(c.req.param('id')))));
+  api.get('/tasks/:id/runs', (c) => {
+    wrap(() => deps.tasks.get(c.req.param('id')));
+    return c.json({ runs: deps.repo.runs(c.req.param('id'), Number(c.req.query('limit') ?? 50)) });
+  });
+  api.post('/tasks/:id/pause', (c) => c.json(wrap(() => deps.tasks.pause(c.req.param('id')))));
+  api.post('/tasks/:id/resume', (c) => c.json(wrap(() => deps.tasks.resume(c.req.param('id')))));
+  api.delete('/tasks/:id', (c) => c.json(wrap(() => deps.tasks.cancel(c.req.param('id')))));
+  api.post('/tasks/:id/run-now', (c) => {
+    wrap(() => deps.tasks.get(c.req.param('id')));
+    return c.json({ run_id: deps.scheduler.runNow(c.req.param('id')) }, 202);
+  });
+}

@@ -1,0 +1,313 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../store/db.js';
+import { GroupsRepo } from '../store/groups-repo.js';
+import { MessagesRepo, type MessageRow } from '../store/messages-repo.js';
+import { migrate } from '../store/migrate.js';
+import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
+import { OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
+import { PAIRING_TTL_MS, PairingRepo } from '../store/pairing-repo.js';
+import { Inbox, type DmPolicy } from './inbox.js';
+import type { InboundMessage } from './ports.js';
+
+const T0 = 1_700_000_000_000;
+const CODE = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$/;
+
+let dir: string;
+let db: Db;
+let groups: GroupsRepo;
+let messages: MessagesRepo;
+let outbox: OutboxRepo;
+let pairing: PairingRepo;
+let now: number;
+let queuedCalls: Array<ReadonlySet<string>>;
+let outboxKicks: number;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'af-inbox-'));
+  db = openDatabase(join(dir, 'agentforge.db'));
+  migrate(db, GLOBAL_MIGRATIONS, 'agentforge.db');
+  groups = new GroupsRepo(db);
+  messages = new MessagesRepo(db);
+  outbox = new OutboxRepo(db);
+  pairing = new PairingRepo(db);
+  now = T0;
+  queuedCalls = [];
+  outboxKicks = 0;
+});
+
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function inbox(opts: { dmPolicy?: DmPolicy; allowedUsers?: string[]; trigger?: string | null } = {}): Inbox {
+  return new Inbox({
+    db,
+    groups,
+    messages,
+    outbox,
+    pairing,
+    dmPolicy: opts.dmPolicy ?? 'pairing',
+    allowedUsers: opts.allowedUsers ?? ['111'],
+    trigger: () => (opts.trigger === undefined ? '@forge_test_bot' : opts.trigger),
+    onQueued: (g) => queuedCalls.push(new Set(g)),
+    onOutbox: () => outboxKicks++,
+    log: pino({ level: 'silent' }),
+    now: () => now,
+  });
+}
+
+let nextMessageId = 1;
+function msg(over: Partial<InboundMessage> = {}): InboundMessage {
+  const senderId = over.senderId ?? '111';
+  return {
+    channel: 'telegram',
+    chatId: senderId,
+    chatType: 'private',
+    chatTitle: null,
+    messageId: String(nextMessageId++),
+    senderId,
+    senderName: 'Ann',
+    senderUsername: null,
+    text: 'hello',
+    ts: now,
+    mentionsBot: false,
+    replyToBot: false,
+    ...over,
+  };
+}
+
+const allMessages = (): MessageRow[] =>
+  db.prepare('SELECT * FROM messages ORDER BY id').all() as MessageRow[];
+const allOutbox = (): OutboxRow[] => db.prepare('SELECT * FROM outbox ORDER BY id').all() as OutboxRow[];
+const codeIn = (text: string): string | undefined => /code is ([A-Z0-9]+)/.exec(text)?.[1];
+
+describe('direct chats, dm_policy = pairing', () => {
+  it('an allowlisted user becomes their own group on first contact and is answered', () => {
+    const ib = inbox();
+    ib.accept([msg({ text: 'hi there' })]);
+    const g = groups.byChat('telegram', '111');
+    expect(g).toMatchObject({ folder: 'dm-111', is_dm: 1, agent: null });
+    expect(allMessages()).toMatchObject([
+      { group_folder: 'dm-111', status: 'queued', triggered: 1, text: 'hi there' },
+    ]);
+    expect(queuedCalls).toEqual([new Set(['dm-111'])]);
+    expect(allOutbox()).toHaveLength(0);
+  });
+
+  it('an unknown user gets an 8-character code from the unambiguous alphabet and reaches no agent', () => {
+    const ib = inbox();
+    ib.accept([msg({ senderId: '222', text: 'secret plan' })]);
+    expect(allMessages()).toHaveLength(0);
+    expect(groups.byChat('telegram', '222')).toBeUndefined();
+    expect(queuedCalls).toHaveLength(0);
+    const [row] = allOutbox();
+    expect(row).toMatchObject({ chat_id: '222', source: 'system', group_folder: null });
+    const code = codeIn(row!.text);
+    expect(code).toMatch(CODE);
+    expect(outboxKicks).toBe(1);
+    expect(pairing.pending(now)).toMatchObject([{ code, user_id: '222', expires_at: T0 + 3_600_000 }]);
+    expect(ib.stats.pairingCodes).toBe(1);
+  });
+
+  it('codes never use look-alike characters', () => {
+    const ib = inbox();
+    const seen = new Set<string>();
+    // Issue many codes (three at a time, then let them expire) and inspect every character.
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 3; i++) ib.accept([msg({ senderId: `${1000 + round * 3 + i}` })]);
+      now += PAIRING_TTL_MS + 1;
+    }
+    for (const r of allOutbox()) seen.add(codeIn(r.text) ?? '');
+    expect(seen.size).toBe(120);
+    for (const c of seen) expect(c).toMatch(CODE);
+    expect([...seen].join('')).not.toMatch(/[01OIL]/);
+  });
+
+  it('the same user asking again gets no second code while the first is live', () => {
+    const ib = inbox();
+    ib.accept([msg({ senderId: '222' })]);
+    now += 60_000;
+    ib.accept([msg({ senderId: '222' })]);
+    expect(allOutbox()).toHaveLength(1);
+    expect(pairing.pending(now)).toHaveLength(1);
+  });
+
+  it('at most three codes are pending at once; a fourth stranger gets nothing', () => {
+    const ib = inbox();
+    for (const id of ['301', '302', '303', '304']) ib.accept([msg({ senderId: id })]);
+    expect(allOutbox().map((r) => r.chat_id)).toEqual(['301', '302', '303']);
+    expect(pairing.pending(now)).toHaveLength(3);
+    expect(allMessages()).toHaveLength(0);
+  });
+
+  it('a code expires after one hour: it cannot be approved, and the user may get a new one', () => {
+    const ib = inbox();
+    ib.accept([msg({ senderId: '222' })]);
+    const first = codeIn(allOutbox()[0]!.text)!;
+    expect(pairing.approve(first, T0 + PAIRING_TTL_MS)).toBeUndefined(); // expired exactly at 1 h
+    now = T0 + PAIRING_TTL_MS - 1;
+    expect(pairing.pending(now)).toHaveLength(1);
+    now = T0 + PAIRING_TTL_MS + 1;
+    expect(pairing.pending(now)).toHaveLength(0);
+    ib.accept([msg({ senderId: '222' })]);
+    const rows = allOutbox();
+    expect(rows).toHaveLength(2);
+    const second = codeIn(rows[1]!.text)!;
+    expect(second).toMatch(CODE);
+    expect(second).not.toBe(first);
+    expect(pairing.approve(first, now)).toBeUndefined();
+    expect(pairing.approve(second.toLowerCase(), now)).toMatchObject({ user_id: '222' });
+  });
+
+  it('an approved user is admitted on their next message', () => {
+    const ib = inbox();
+    ib.accept([msg({ senderId: '222', text: 'let me in' })]);
+    const code = codeIn(allOutbox()[0]!.text)!;
+    const row = pairing.approve(code, now)!;
+    groups.approve(row.channel, row.user_id, now);
+    ib.accept([msg({ senderId: '222', text: 'echo thanks' })]);
+    expect(groups.byChat('telegram', '222')?.folder).toBe('dm-222');
+    expect(allMessages()).toMatchObject([{ text: 'echo thanks', status: 'queued' }]);
+    // The message sent before approval was never stored: it does not reach the agent later.
+    expect(allMessages().some((m) => m.text === 'let me in')).toBe(false);
+  });
+
+  it('allows users listed by username, with or without @, case-insensitively', () => {
+    const ib = inbox({ allowedUsers: ['@Carol', 'dave'] });
+    ib.accept([
+      msg({ senderId: '401', senderUsername: 'carol' }),
+      msg({ senderId: '402', senderUsername: 'DAVE' }),
+      msg({ senderId: '403', senderUsername: 'eve' }),
+    ]);
+    expect(groups.list().map((g) => g.folder)).toEqual(['dm-401', 'dm-402']);
+    expect(allOutbox().map((r) => r.chat_id)).toEqual(['403']); // eve gets a pairing code
+  });
+});
+
+describe('direct chats, other policies', () => {
+  it('allowlist: listed users are answered, strangers are ignored without a code', () => {
+    const ib = inbox({ dmPolicy: 'allowlist' });
+    ib.accept([msg({ senderId: '111' }), msg({ senderId: '222' })]);
+    expect(allMessages().map((m) => m.sender_id)).toEqual(['111']);
+    expect(allOutbox()).toHaveLength(0);
+    expect(pairing.pending(now)).toHaveLength(0);
+    expect(ib.stats.ignored).toBe(1);
+  });
+
+  it('allowlist: an approval from pairing does not admit a user who is not listed', () => {
+    groups.approve('telegram', '222', now);
+    const ib = inbox({ dmPolicy: 'allowlist' });
+    ib.accept([msg({ senderId: '222' })]);
+    expect(allMessages()).toHaveLength(0);
+  });
+
+  it('disabled: nobody is answered in direct chats, not even listed users', () => {
+    const ib = inbox({ dmPolicy: 'disabled' });
+    ib.accept([msg({ senderId: '111' }), msg({ senderId: '222' })]);
+    expect(allMessages()).toHaveLength(0);
+    expect(groups.list()).toHaveLength(0);
+    expect(allOutbox()).toHaveLength(0);
+    expect(queuedCalls).toHaveLength(0);
+  });
+});
+
+describe('group chats', () => {
+  const groupMsg = (over: Partial<InboundMessage> = {}): InboundMessage =>
+    msg({ chatId: '-100', chatType: 'group', chatTitle: 'Team', senderId: '5', ...over });
+
+  it('an unregistered group is ignored entirely, even from an allowlisted user', () => {
+    const ib = inbox();
+    ib.accept([groupMsg({ senderId: '111', text: '@forge_test_bot hello', mentionsBot: true })]);
+    expect(allMessages()).toHaveLength(0);
+    expect(groups.list()).toHaveLength(0);
+    expect(allOutbox()).toHaveLength(0);
+    expect(ib.stats.ignored).toBe(1);
+  });
+
+  it('a registered group keeps untriggered messages as context and queues a triggered one', () => {
+    groups.add({ folder: 'team', channel: 'telegram', chatId: '-100', trigger: '@Andy' }, now);
+    const ib = inbox();
+    ib.accept([groupMsg({ text: 'the budget is 42' })]);
+    expect(allMessages()).toMatchObject([{ status: 'context', triggered: 0 }]);
+    expect(queuedCalls).toHaveLength(0);
+    ib.accept([groupMsg({ text: 'hey @andy, the budget?' })]); // trigger is case-insensitive
+    expect(allMessages().map((m) => m.status)).toEqual(['context', 'queued']);
+    expect(queuedCalls).toEqual([new Set(['team'])]);
+    expect(messages.nextBatch('team', now).map((m) => m.text)).toEqual([
+      'the budget is 42',
+      'hey @andy, the budget?',
+    ]);
+  });
+
+  it('a mention of the bot or a reply to the bot triggers, whatever the trigger word', () => {
+    groups.add({ folder: 'team', channel: 'telegram', chatId: '-100', trigger: '@Andy' }, now);
+    const ib = inbox();
+    ib.accept([
+      groupMsg({ text: 'plain' }),
+      groupMsg({ text: 'hi @forge_test_bot', mentionsBot: true }),
+      groupMsg({ text: 'yes please', replyToBot: true }),
+    ]);
+    expect(allMessages().map((m) => [m.text, m.status])).toEqual([
+      ['plain', 'context'],
+      ['hi @forge_test_bot', 'queued'],
+      ['yes please', 'queued'],
+    ]);
+  });
+
+  it('without a group trigger, the configured default trigger applies', () => {
+    groups.add({ folder: 'team', channel: 'telegram', chatId: '-100' }, now);
+    const ib = inbox({ trigger: '@Forge' });
+    ib.accept([groupMsg({ text: 'no trigger here' }), groupMsg({ text: 'ok @forge go' })]);
+    expect(allMessages().map((m) => m.status)).toEqual(['context', 'queued']);
+  });
+
+  it('with no trigger at all, only mentions and replies trigger', () => {
+    groups.add({ folder: 'team', channel: 'telegram', chatId: '-100' }, now);
+    const ib = inbox({ trigger: null });
+    ib.accept([groupMsg({ text: 'anything' }), groupMsg({ text: 'more', replyToBot: true })]);
+    expect(allMessages().map((m) => m.status)).toEqual(['context', 'queued']);
+  });
+
+  it('the main group answers everything', () => {
+    groups.add({ folder: 'main', channel: 'telegram', chatId: '-100', isMain: true, trigger: '@Andy' }, now);
+    const ib = inbox();
+    ib.accept([groupMsg({ text: 'no trigger at all' })]);
+    expect(allMessages()).toMatchObject([{ status: 'queued', triggered: 1, group_folder: 'main' }]);
+  });
+});
+
+describe('duplicates', () => {
+  it('a redelivered message (same chat and message id) is stored once and queued once', () => {
+    const ib = inbox();
+    const m = msg({ messageId: '77', text: 'echo once' });
+    ib.accept([m]);
+    ib.accept([{ ...m }]);
+    expect(allMessages()).toHaveLength(1);
+    expect(ib.stats).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(queuedCalls).toHaveLength(1); // the duplicate wakes nobody
+  });
+
+  it('a duplicate inside one batch is dropped too, and does not come back after it was answered', () => {
+    const ib = inbox();
+    const m = msg({ messageId: '78', text: 'echo twice' });
+    ib.accept([m, { ...m }]);
+    expect(allMessages()).toHaveLength(1);
+    const [row] = allMessages();
+    messages.markProcessing([row!.id]);
+    messages.markDone([row!.id], now);
+    ib.accept([{ ...m }]);
+    expect(allMessages()).toMatchObject([{ status: 'done' }]);
+    expect(messages.groupsWithWork(now)).toEqual([]);
+  });
+
+  it('the same message id in another chat is a different message', () => {
+    const ib = inbox({ allowedUsers: ['111', '112'] });
+    ib.accept([msg({ messageId: '5' }), msg({ messageId: '5', senderId: '112' })]);
+    expect(allMessages()).toHaveLength(2);
+  });
+});

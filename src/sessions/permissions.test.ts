@@ -1,0 +1,114 @@
+import type { PermissionOption, RequestPermissionRequest } from '@agentclientprotocol/sdk';
+import { describe, expect, it } from 'vitest';
+import { decideByPolicy, PendingPermissions, toResponse } from './permissions.js';
+
+const BOTH: PermissionOption[] = [
+  { optionId: 'yes', name: 'Allow', kind: 'allow_once' },
+  { optionId: 'no', name: 'Reject', kind: 'reject_once' },
+];
+
+function req(
+  kind: RequestPermissionRequest['toolCall']['kind'],
+  options: PermissionOption[] = BOTH,
+  title = 'a tool call',
+): RequestPermissionRequest {
+  return { sessionId: 's', toolCall: { toolCallId: 't', title, kind }, options };
+}
+
+describe('decideByPolicy', () => {
+  it('approve-all allows everything, deny-all rejects everything', () => {
+    for (const kind of ['read', 'edit', 'execute', 'delete', undefined] as const) {
+      expect(decideByPolicy('approve-all', req(kind))).toEqual({
+        allow: true,
+        optionId: 'yes',
+        by: 'policy',
+      });
+      expect(decideByPolicy('deny-all', req(kind))).toEqual({ allow: false, optionId: 'no', by: 'policy' });
+    }
+  });
+
+  it('approve-reads allows read-only kinds and rejects the rest', () => {
+    for (const kind of ['read', 'search', 'think', 'fetch'] as const)
+      expect(decideByPolicy('approve-reads', req(kind))?.allow).toBe(true);
+    for (const kind of ['edit', 'delete', 'move', 'execute', 'other', undefined] as const)
+      expect({ kind, d: decideByPolicy('approve-reads', req(kind)) }).toEqual({
+        kind,
+        d: { allow: false, optionId: 'no', by: 'policy' },
+      });
+  });
+
+  it('ask leaves the decision to the operator', () => {
+    expect(decideByPolicy('ask', req('read'))).toBeUndefined();
+    expect(decideByPolicy('ask', req('edit'))).toBeUndefined();
+  });
+
+  it('picks the matching option, preferring once over always, or none when the agent offers none', () => {
+    const always: PermissionOption[] = [
+      { optionId: 'always-no', name: 'Never', kind: 'reject_always' },
+      { optionId: 'always-yes', name: 'Always', kind: 'allow_always' },
+      { optionId: 'once-yes', name: 'Once', kind: 'allow_once' },
+    ];
+    expect(decideByPolicy('approve-all', req('edit', always))?.optionId).toBe('once-yes');
+    expect(decideByPolicy('deny-all', req('edit', always))?.optionId).toBe('always-no');
+    const allowOnly: PermissionOption[] = [{ optionId: 'ok', name: 'OK', kind: 'allow_once' }];
+    const denied = decideByPolicy('deny-all', req('edit', allowOnly))!;
+    expect(denied.optionId).toBeNull();
+    // No reject option to select: the answer is `cancelled`, never the allow option.
+    expect(toResponse(denied)).toEqual({ outcome: { outcome: 'cancelled' } });
+    expect(toResponse(decideByPolicy('approve-all', req('edit'))!)).toEqual({
+      outcome: { outcome: 'selected', optionId: 'yes' },
+    });
+  });
+});
+
+describe('PendingPermissions', () => {
+  it('parks a request until the operator answers it', async () => {
+    const p = new PendingPermissions();
+    const asked = p.ask(req('edit', BOTH, 'edit main.ts'), 60_000, 1_000);
+    expect(p.list()).toEqual([
+      { id: asked.id, title: 'edit main.ts', kind: 'edit', options: BOTH, askedAt: 1_000 },
+    ]);
+    let settled = false;
+    void asked.decision.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+
+    expect(p.answer(asked.id, true)?.id).toBe(asked.id);
+    expect(await asked.decision).toEqual({ allow: true, optionId: 'yes', by: 'operator' });
+    expect(p.list()).toEqual([]);
+    expect(p.answer(asked.id, false)).toBeUndefined(); // answered once only
+  });
+
+  it('answers the oldest request when no id is given, and rejects unknown ids', async () => {
+    const p = new PendingPermissions();
+    const first = p.ask(req('edit'), 60_000);
+    const second = p.ask(req('execute'), 60_000);
+    expect(first.id).not.toBe(second.id);
+    expect(p.answer('p999', true)).toBeUndefined();
+    expect(p.answer(undefined, false)?.id).toBe(first.id);
+    expect(await first.decision).toEqual({ allow: false, optionId: 'no', by: 'operator' });
+    expect(p.list().map((x) => x.id)).toEqual([second.id]);
+    p.answer(undefined, true);
+    expect((await second.decision).allow).toBe(true);
+  });
+
+  it('rejects a request nobody answers within the timeout', async () => {
+    const p = new PendingPermissions();
+    const asked = p.ask(req('edit'), 30);
+    const t0 = Date.now();
+    expect(await asked.decision).toEqual({ allow: false, optionId: 'no', by: 'timeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    expect(p.list()).toEqual([]);
+    expect(p.answer(asked.id, true)).toBeUndefined(); // too late
+  });
+
+  it('rejectAll settles everything pending as a rejection', async () => {
+    const p = new PendingPermissions();
+    const a = p.ask(req('edit'), 60_000);
+    const b = p.ask(req('read'), 60_000);
+    p.rejectAll();
+    expect((await a.decision).allow).toBe(false);
+    expect((await b.decision).allow).toBe(false);
+    expect(p.list()).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Serves the tool server to agents: MCP streamable HTTP on a loopback port of its own, one stateless
+ * MCP server per request, bound to the caller that the bearer token identifies. Agents without HTTP
+ * MCP support reach the same endpoint through `agentforge mcp-bridge` (stdio).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Logger } from 'pino';
+import type { Caller } from './identity.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+export const MAX_MCP_BODY_BYTES = 1024 * 1024;
+
+export type ToolHttpDeps = {
+  readonly resolve: (token: string) => Caller | undefined;
+  readonly build: (caller: Caller) => McpServer;
+  readonly onCall: (caller: Caller, name: string, args: unknown) => void;
+  readonly log: Logger;
+};
+
+export type ToolEndpoint = { readonly url: string; readonly close: () => Promise<void> };
+
+export async function serveTools(deps: ToolHttpDeps): Promise<ToolEndpoint> {
+  const server: Server = createServer((req, res) => void handle(req, res, deps));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function deny(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message }, id: null }));
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpDeps): Promise<void> {
+  if (req.url !== '/mcp') return deny(res, 404, 'not found');
+  const auth = req.headers.authorization ?? '';
+  const caller = auth.startsWith('Bearer ') ? deps.resolve(auth.slice(7).trim()) : undefined;
+  if (caller === undefined) return deny(res, 401, 'unknown or expired tool token');
+  if (req.method !== 'POST') return deny(res, 405, 'this server is stateless: POST only');
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req));
+  } catch (err) {
+    return deny(
+      res,
+      400,
+      (err as Error).message === 'too large' ? 'request body too large' : 'request body is not JSON',
+    );
+  }
+  for (const msg of Array.isArray(body) ? body : [body]) {
+    const m = msg as { method?: string; params?: { name?: string; arguments?: unknown } };
+    if (m.method === 'tools/call')
+      deps.onCall(caller, String(m.params?.name ?? ''), m.params?.arguments ?? null);
+  }
+  const mcp = deps.build(caller);
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  res.on('close', () => {
+    void transport.close();
+    void mcp.close();
+  });
+  try {
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, body);
+  } catch (err) {
+    deps.log.error({ err }, 'tool request failed');
+    if (!res.headersSent) deny(res, 500, 'internal error');
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_MCP_BODY_BYTES) {
+        reject(new Error('too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
