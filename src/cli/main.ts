@@ -17,6 +17,7 @@ import { registerSession } from './commands/session.js';
 import { registerGroup } from './commands/group.js';
 import { registerTask } from './commands/task.js';
 import { registerMcpBridge } from './commands/mcp-bridge.js';
+import { registerService } from './commands/service.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('agentforge')
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerGroup(program, getCtx);
   registerTask(program, getCtx);
   registerMcpBridge(program, getCtx);
+  registerService(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

@@ -17,6 +17,9 @@ import { sessionRoutes } from '../api/sessions-routes.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
 import { createChat } from './chat.js';
+import { livenessProbes } from './liveness.js';
+import { createNotifier, watchdogIntervalMs } from '../ops/sd-notify.js';
+import { Watchdog } from '../ops/watchdog.js';
 import { createAutomation, type Automation } from './automation.js';
 import { taskRoutes } from '../api/tasks-routes.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
@@ -197,6 +200,24 @@ async function boot(
   cleanup.unshift(() => removeState(paths.state));
   log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
 
+  const notifier = createNotifier(process.env);
+  await notifier.send('READY=1', `MAINPID=${process.pid}`, 'STATUS=ready');
+  const watchdogMs = watchdogIntervalMs(process.env);
+  if (watchdogMs !== undefined) {
+    const watchdog = new Watchdog({
+      notifier,
+      intervalMs: watchdogMs,
+      probes: livenessProbes({ config, storeWrite: () => runs.heartbeat(runId, Date.now()), channels: chat.channels, scheduler: automation.scheduler, startedAt }),
+      status: () => {
+        const c = supervisor.counts();
+        return `ready: ${c.live_agents} live agents, ${supervisor.queueDepth() + chat.queueDepth()} queued`;
+      },
+      log: root.log.child({ component: 'watchdog' }),
+    });
+    watchdog.start();
+    cleanup.unshift(() => watchdog.stop());
+  }
+
   return await new Promise<number>((resolve) => {
     const remove = installSignalHandlers({
       deadlineMs: config.daemon.shutdown_timeout + SHUTDOWN_SLACK_MS,
@@ -206,6 +227,7 @@ async function boot(
       },
       onShutdown: async (signal) => {
         log.info({ signal }, 'shutting down');
+        await notifier.send('STOPPING=1', 'STATUS=stopping');
         listeners.stopAccepting();
         await chat.stopIntake();
         automation.scheduler.stop();

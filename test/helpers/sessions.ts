@@ -112,6 +112,13 @@ export async function apiReply(h: TestHome, id: string, text: string): Promise<s
   return (res.json() as { reply: string }).reply;
 }
 
+/** GET /api/sessions/:id over the socket: what `session show -o json` prints, cheap enough to poll. */
+export async function apiShow(h: TestHome, id: string): Promise<SessionShow> {
+  const res = await api(h, 'GET', `/api/sessions/${id}`);
+  if (res.status !== 200) throw new Error(`GET session: HTTP ${res.status} ${res.body}`);
+  return res.json() as SessionShow;
+}
+
 export async function show(h: TestHome, id: string): Promise<SessionShow> {
   return h.json<SessionShow>(['session', 'show', id]);
 }

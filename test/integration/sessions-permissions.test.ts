@@ -7,7 +7,17 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHome, startDaemon, testConfig, waitFor, type TestHome } from '../helpers/harness.js';
-import { apiEvents, newSession, prompt, reply, show, turnReply, waitForEvent } from '../helpers/sessions.js';
+import {
+  apiEvents,
+  apiReply,
+  apiShow,
+  newSession,
+  prompt,
+  reply,
+  show,
+  turnReply,
+  waitForEvent,
+} from '../helpers/sessions.js';
 
 const AGENTS = `
 [limits]
@@ -53,7 +63,7 @@ describe('permissions and the workspace', () => {
   ): Promise<{ id: string; title: string; kind: string }> {
     const queued = await prompt(h, id, text, ['--no-wait']);
     expect(queued.code, queued.stderr).toBe(0);
-    return waitFor(async () => (await show(h, id)).pending_permissions[0], 10_000, 'a pending permission');
+    return waitFor(async () => (await apiShow(h, id)).pending_permissions[0], 10_000, 'a pending permission');
   }
 
   it('ask mode waits for `session approve` and the agent gets allow', async () => {
@@ -122,7 +132,7 @@ describe('permissions and the workspace', () => {
       'secret-link.txt',
       'sub/../../../outside/secret.txt',
     ]) {
-      const got = await reply(h, id, `read ${path}`);
+      const got = await apiReply(h, id, `read ${path}`);
       expect({ path, refused: got.startsWith('read refused') }).toEqual({ path, refused: true });
       expect(got).not.toContain('outside-secret');
       expect(got).not.toContain('[http]');
@@ -135,7 +145,7 @@ describe('permissions and the workspace', () => {
       'secret-link.txt',
       'dangling.txt',
     ]) {
-      const got = await reply(h, id, `write ${path} pwned`);
+      const got = await apiReply(h, id, `write ${path} pwned`);
       expect({ path, refused: got.startsWith('write refused') }).toEqual({ path, refused: true });
     }
     expect(existsSync(join(h.home, 'groups', 'escape.txt'))).toBe(false);

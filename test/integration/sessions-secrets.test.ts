@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_ALLOWLIST } from '../../src/sessions/acp/env.js';
 import { isAlive, makeHome, startDaemon, testConfig, waitFor, type TestHome } from '../helpers/harness.js';
 import {
+  apiShow,
   filesUnder,
   newSession,
   procEnviron,
@@ -55,7 +56,7 @@ describe('secrets and the agent environment', () => {
     expect((await show(h, id)).agent).toBe('demo2');
     const queued = await prompt(h, id, 'sleep 3000', ['--no-wait']);
     expect(queued.code, queued.stderr).toBe(0);
-    const agentPid = await waitFor(async () => (await show(h, id)).pid ?? undefined, 10_000, 'agent pid');
+    const agentPid = await waitFor(async () => (await apiShow(h, id)).pid ?? undefined, 10_000, 'agent pid');
     h.track(agentPid);
     expect(isAlive(agentPid)).toBe(true);
 

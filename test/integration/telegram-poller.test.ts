@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { udsRequest } from '../../src/net/uds-http.js';
 import { FAKE_TOKEN, FakeTelegram } from '../fakes/telegram-api.js';
 import { makeHome, startDaemon, waitFor, type TestHome } from '../helpers/harness.js';
@@ -28,6 +28,7 @@ type Status = {
 };
 
 let s: TelegramSetup | undefined;
+let shared: TelegramSetup | undefined;
 afterEach(async () => {
   await s?.stop();
   s = undefined;
@@ -38,22 +39,59 @@ async function readyz(h: TestHome): Promise<{ status: number; body: Readyz }> {
   return { status: r.status, body: r.json() as Readyz };
 }
 
-describe('telegram poller', () => {
-  it('tears down a stalled getUpdates and still answers a message sent meanwhile', async () => {
-    // The very first long poll hangs forever (the server never answers it).
-    s = await startWithTelegram('', (tg) => tg.inject('getUpdates', { kind: 'stall' }));
-    const firstPollAt = s.tg.callsOf('getUpdates')[0]!.at;
-    const pushedAt = Date.now();
-    s.tg.pushMessage({ chatId: 111, from: ANN, text: 'echo after the stall' });
-    await waitForReply(s.tg, 111, (t) => t === 'after the stall', POLL_MS + STALL_MS + 5_000);
-    expect(Date.now() - pushedAt).toBeLessThan(POLL_MS + STALL_MS + 4_000);
-    // The message could only arrive through a new poll, started once the deadline had passed.
-    const second = s.tg.callsOf('getUpdates')[1]!;
-    expect(second.at - firstPollAt).toBeGreaterThanOrEqual(POLL_MS + STALL_MS - 100);
-    const log = readFileSync(join(s.h.home, 'logs/agentforge.log'), 'utf8');
-    expect(log).toMatch(/getUpdates stalled/);
+describe('telegram poller, one daemon through idle, stall and drops', () => {
+  // One daemon for the sequence keeps the file short; each step waits for its own outcome.
+  beforeAll(async () => {
+    shared = await startWithTelegram();
+  });
+  afterAll(async () => {
+    await shared?.stop();
   });
 
+  it('makes at most one long poll per poll_timeout while idle', async () => {
+    const { tg } = shared!;
+    const from = Date.now();
+    const before = tg.callsOf('getUpdates').length;
+    await sleep(5_000);
+    const elapsed = Date.now() - from;
+    const polls = tg.callsOf('getUpdates').length - before;
+    expect(polls).toBeLessThanOrEqual(Math.floor(elapsed / POLL_MS) + 1);
+    expect(polls).toBeGreaterThanOrEqual(1); // still polling, not stuck
+    expect(tg.callsOf('sendMessage')).toHaveLength(0);
+    for (const c of tg.callsOf('getUpdates')) expect(c.params['timeout']).toBe(POLL_MS / 1000);
+  });
+
+  it('tears down a stalled getUpdates and still answers a message sent meanwhile', async () => {
+    const { tg, h } = shared!;
+    const before = tg.callsOf('getUpdates').length;
+    tg.inject('getUpdates', { kind: 'stall' }); // the next long poll is never answered
+    const stalled = await waitFor(() => tg.callsOf('getUpdates')[before], 5_000, 'the stalled poll');
+    const pushedAt = Date.now();
+    tg.pushMessage({ chatId: 111, from: ANN, text: 'echo after the stall' });
+    await waitForReply(tg, 111, (t) => t === 'after the stall', POLL_MS + STALL_MS + 5_000);
+    expect(Date.now() - pushedAt).toBeLessThan(POLL_MS + STALL_MS + 4_000);
+    // The message could only arrive through a new poll, started once the deadline had passed.
+    const next = tg.callsOf('getUpdates')[before + 1]!;
+    expect(next.at - stalled.at).toBeGreaterThanOrEqual(POLL_MS + STALL_MS - 100);
+    const log = readFileSync(join(h.home, 'logs/agentforge.log'), 'utf8');
+    expect(log).toMatch(/getUpdates stalled/);
+    expect((await readyz(h)).status).toBe(200);
+  });
+
+  it('recovers from dropped connections and answers', async () => {
+    const { tg, h } = shared!;
+    const before = tg.callsOf('getUpdates').length;
+    tg.inject('getUpdates', { kind: 'drop' }, 2);
+    // Let the open poll finish and both drops happen before there is anything to fetch.
+    await waitFor(() => tg.callsOf('getUpdates').length >= before + 2, 10_000, 'two dropped polls');
+    tg.pushMessage({ chatId: 111, from: ANN, text: 'echo through the drops' });
+    expect(await waitForReply(tg, 111, (t) => t === 'through the drops', 15_000)).toBeTruthy();
+    expect(tg.callsOf('getUpdates').length).toBeGreaterThanOrEqual(before + 3);
+    expect((await readyz(h)).status).toBe(200);
+  });
+});
+
+describe('telegram poller', () => {
   it('reports a 409 conflict in /readyz and status, and recovers when it clears', async () => {
     s = await startWithTelegram('', (tg) =>
       tg.inject(
@@ -95,27 +133,6 @@ describe('telegram poller', () => {
     s.tg.pushMessage({ chatId: 111, from: ANN, text: 'echo back in business' });
     expect(await waitForReply(s.tg, 111, (t) => t === 'back in business')).toBeTruthy();
   }, 45_000);
-
-  it('recovers from dropped connections and answers', async () => {
-    s = await startWithTelegram('', (tg) => tg.inject('getUpdates', { kind: 'drop' }, 2));
-    s.tg.pushMessage({ chatId: 111, from: ANN, text: 'echo through the drops' });
-    expect(await waitForReply(s.tg, 111, (t) => t === 'through the drops', 15_000)).toBeTruthy();
-    expect(s.tg.callsOf('getUpdates').length).toBeGreaterThanOrEqual(3);
-    expect((await readyz(s.h)).status).toBe(200);
-  });
-
-  it('makes at most one long poll per poll_timeout while idle', async () => {
-    s = await startWithTelegram();
-    const from = Date.now();
-    const before = s.tg.callsOf('getUpdates').length;
-    await sleep(5_000);
-    const elapsed = Date.now() - from;
-    const polls = s.tg.callsOf('getUpdates').length - before;
-    expect(polls).toBeLessThanOrEqual(Math.floor(elapsed / POLL_MS) + 1);
-    expect(polls).toBeGreaterThanOrEqual(1); // still polling, not stuck
-    expect(s.tg.callsOf('sendMessage')).toHaveLength(0);
-    for (const c of s.tg.callsOf('getUpdates')) expect(c.params['timeout']).toBe(POLL_MS / 1000);
-  });
 
   it('is ready as soon as the first long poll is in flight, not only when it returns', async () => {
     const tg = new FakeTelegram();

@@ -71,8 +71,9 @@ export class TelegramChannel implements Channel {
   }
 
   status() {
-    const connected =
-      this.#bot !== null && !this.#conflict && this.#error === null && this.#lastPollAt !== null;
+    // Connected once the bot is known and polling without error: a long poll that is still open
+    // (up to poll_timeout, 30 s by default) is the normal state, not a reason to report "not ready".
+    const connected = this.#bot !== null && !this.#conflict && this.#error === null;
     return {
       name: this.name,
       enabled: true,
@@ -143,7 +144,7 @@ export class TelegramChannel implements Channel {
           { deadlineMs: this.opts.pollTimeoutMs + this.opts.stallMs },
           'getUpdates stalled; restarting the poll',
         );
-        this.#lastProgressAt = Date.now();
+        // A torn-down poll is not progress: if every poll hangs, the watchdog must notice.
         return;
       }
       throw err;
@@ -156,6 +157,7 @@ export class TelegramChannel implements Channel {
   /** Records the error and says how long to wait before the next attempt. */
   #onError(err: unknown, backoff: number): number {
     this.stats.errors++;
+    this.#lastProgressAt = Date.now(); // an answer, even an error, shows the loop is alive
     if (err instanceof GrammyError && err.error_code === 409) {
       this.stats.conflicts++;
       if (!this.#conflict) this.opts.log.error('telegram 409 conflict: another instance is polling this bot');

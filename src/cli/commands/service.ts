@@ -1,0 +1,105 @@
+/** `agentforge service install|uninstall|status`: the systemd unit. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { renderUnit, serviceMemoryMb, unitPath, type ServiceScope } from '../../ops/service.js';
+import type { Ctx } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/agentforge.js', import.meta.url));
+type ScopeOpts = { user?: boolean; system?: boolean };
+
+function scopeOf(o: ScopeOpts): ServiceScope {
+  if (o.user && o.system) throw new CliError('choose one of --user or --system', EXIT.usage);
+  return o.system ? 'system' : 'user';
+}
+
+function systemctl(scope: ServiceScope, ...args: string[]): string | undefined {
+  try {
+    return execFileSync('systemctl', [...(scope === 'user' ? ['--user'] : []), ...args], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).toString().trim();
+  } catch (err) {
+    const out = (err as { stdout?: Buffer }).stdout?.toString().trim();
+    return out === '' ? undefined : out;
+  }
+}
+
+export function registerService(program: Command, ctx: () => Ctx): void {
+  const service = program.command('service').description('run AgentForge under systemd');
+
+  service
+    .command('install')
+    .description('write the systemd unit (user unit by default)')
+    .option('--user', 'a user unit (~/.config/systemd/user)')
+    .option('--system', 'a system unit (/etc/systemd/system); runs as the current user')
+    .option('--print', 'print the unit instead of writing it')
+    .action((o: ScopeOpts & { print?: boolean }) => {
+      const c = ctx();
+      const scope = scopeOf(o);
+      const config = c.config();
+      const unit = renderUnit({
+        scope,
+        nodePath: process.execPath,
+        binPath: BIN,
+        home: c.home,
+        shutdownTimeoutMs: config.daemon.shutdown_timeout,
+        memoryMaxMb: serviceMemoryMb(config.limits.max_concurrent_agents, config.limits.agent_memory_mb),
+        ...(scope === 'system' ? { user: userInfo().username } : {}),
+      });
+      if (o.print) {
+        c.out.print({ unit }, (w) => w(unit));
+        return c.exit(EXIT.ok);
+      }
+      const path = unitPath(scope, c.env);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, unit, { mode: 0o644 });
+      const flag = scope === 'user' ? '--user ' : '';
+      c.out.print({ written: path, scope }, (w) => {
+        w(`wrote ${path}`);
+        w(`next: systemctl ${flag}daemon-reload && systemctl ${flag}enable --now agentforge`);
+        if (scope === 'user') w('      (and `loginctl enable-linger` so it runs while you are logged out)');
+      });
+      return c.exit(EXIT.ok);
+    });
+
+  service
+    .command('uninstall')
+    .description('remove the unit file (stop and disable it first)')
+    .option('--user', 'the user unit')
+    .option('--system', 'the system unit')
+    .action((o: ScopeOpts) => {
+      const c = ctx();
+      const path = unitPath(scopeOf(o), c.env);
+      if (!existsSync(path)) {
+        c.out.print({ removed: false, path }, (w) => w(`no unit at ${path}`));
+        return c.exit(EXIT.ok);
+      }
+      unlinkSync(path);
+      c.out.print({ removed: true, path }, (w) => w(`removed ${path}; run: systemctl ${scopeOf(o) === 'user' ? '--user ' : ''}daemon-reload`));
+      return c.exit(EXIT.ok);
+    });
+
+  service
+    .command('status')
+    .description('is the unit installed, enabled and active')
+    .option('--user', 'the user unit')
+    .option('--system', 'the system unit')
+    .action((o: ScopeOpts) => {
+      const c = ctx();
+      const scope = scopeOf(o);
+      const path = unitPath(scope, c.env);
+      const installed = existsSync(path);
+      const data = {
+        scope,
+        path,
+        installed,
+        enabled: installed ? (systemctl(scope, 'is-enabled', 'agentforge') ?? 'unknown') : 'no',
+        active: installed ? (systemctl(scope, 'is-active', 'agentforge') ?? 'unknown') : 'no',
+        up_to_date: installed ? readFileSync(path, 'utf8').includes(`ExecStart=`) : false,
+      };
+      c.out.print(data, (w) => w(installed ? `${path}: enabled=${data.enabled} active=${data.active}` : `not installed (${path}); run: agentforge service install`));
+      return c.exit(EXIT.ok);
+    });
+}
