@@ -18,6 +18,7 @@ import { registerGroup } from './commands/group.js';
 import { registerTask } from './commands/task.js';
 import { registerMcpBridge } from './commands/mcp-bridge.js';
 import { registerService } from './commands/service.js';
+import { registerBackup } from './commands/backup.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('agentforge')
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerTask(program, getCtx);
   registerMcpBridge(program, getCtx);
   registerService(program, getCtx);
+  registerBackup(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

@@ -3,6 +3,7 @@
  * (strict objects throughout) so a typo never silently falls back to a default.
  * docs/configuration.md mirrors this file key by key.
  */
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { SECRET_REF_HINT, parseSecretRef, type SecretRef } from './secrets.js';
@@ -154,7 +155,10 @@ const retentionSection = z.strictObject({
 
 const backupSection = z.strictObject({
   enabled: z.boolean().default(true),
-  schedule: z.string().min(1).default('0 3 * * *'),
+  schedule: z
+    .string()
+    .refine(isFiveFieldCron, { message: 'expected a 5-field cron expression such as "0 3 * * *"' })
+    .default('0 3 * * *'),
   keep: positiveInt.default(7),
   /** Default `<home>/backups`. */
   dir: z.string().optional(),
@@ -189,6 +193,16 @@ export const configSchema = z.strictObject({
 
 export type ConfigFile = z.output<typeof configSchema>;
 export type AgentConfig = ConfigFile['agents'][string];
+
+function isFiveFieldCron(expr: string): boolean {
+  if (expr.trim().split(/\s+/).length !== 5) return false;
+  try {
+    new Cron(expr, { mode: '5-part', paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function isValidTimeZone(tz: string): boolean {
   try {

@@ -28,7 +28,9 @@ export function livenessProbes(deps: {
       name: 'scheduler',
       check: (now) => {
         const armed = deps.scheduler.armedFor;
-        return armed !== undefined && now - armed > SCHEDULER_OVERDUE_MS ? `timer due ${now - armed} ms ago has not fired` : undefined;
+        return armed !== undefined && now - armed > SCHEDULER_OVERDUE_MS
+          ? `timer due ${now - armed} ms ago has not fired`
+          : undefined;
       },
     },
   ];

@@ -20,7 +20,10 @@ import { createChat } from './chat.js';
 import { livenessProbes } from './liveness.js';
 import { createNotifier, watchdogIntervalMs } from '../ops/sd-notify.js';
 import { Watchdog } from '../ops/watchdog.js';
-import { createAutomation, type Automation } from './automation.js';
+import { createAutomation, systemTimezone, type Automation } from './automation.js';
+import { startMaintenance } from './maintenance.js';
+import { lastBackupAt } from '../ops/backup.js';
+import { sweepRetention } from '../ops/retention.js';
 import { taskRoutes } from '../api/tasks-routes.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
 import { SessionsRepo } from '../store/sessions-repo.js';
@@ -149,6 +152,7 @@ async function boot(
       queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
       channels: () => chat.channelStatus(),
       scheduler: () => automation.status(),
+      lastBackup: () => lastBackupAt(paths.backups),
       deliveries: () => chat.outboxRepo.stats(),
     });
   const app = createApi({
@@ -200,6 +204,21 @@ async function boot(
   cleanup.unshift(() => removeState(paths.state));
   log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
 
+  const maintenance = startMaintenance({
+    config,
+    timezone: config.scheduler.timezone ?? systemTimezone(),
+    sweep: () =>
+      sweepRetention({
+        db,
+        sessionsDir: paths.sessions,
+        groupsDir: paths.groups,
+        policy: config.retention,
+        log: root.log.child({ component: 'retention' }),
+      }),
+    log: root.log.child({ component: 'maintenance' }),
+  });
+  cleanup.unshift(() => maintenance.stop());
+
   const notifier = createNotifier(process.env);
   await notifier.send('READY=1', `MAINPID=${process.pid}`, 'STATUS=ready');
   const watchdogMs = watchdogIntervalMs(process.env);
@@ -207,7 +226,13 @@ async function boot(
     const watchdog = new Watchdog({
       notifier,
       intervalMs: watchdogMs,
-      probes: livenessProbes({ config, storeWrite: () => runs.heartbeat(runId, Date.now()), channels: chat.channels, scheduler: automation.scheduler, startedAt }),
+      probes: livenessProbes({
+        config,
+        storeWrite: () => runs.heartbeat(runId, Date.now()),
+        channels: chat.channels,
+        scheduler: automation.scheduler,
+        startedAt,
+      }),
       status: () => {
         const c = supervisor.counts();
         return `ready: ${c.live_agents} live agents, ${supervisor.queueDepth() + chat.queueDepth()} queued`;

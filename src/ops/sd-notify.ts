@@ -19,7 +19,12 @@ export function createNotifier(env: NodeJS.ProcessEnv, command = 'systemd-notify
     send: (...assignments) =>
       new Promise((resolve) => {
         // Only NOTIFY_SOCKET and PATH: the helper needs nothing else of ours.
-        execFile(command, assignments, { env: { NOTIFY_SOCKET: socket, PATH: env['PATH'] ?? '/usr/bin:/bin' }, timeout: 5_000 }, (err) => resolve(err === null));
+        execFile(
+          command,
+          assignments,
+          { env: { NOTIFY_SOCKET: socket, PATH: env['PATH'] ?? '/usr/bin:/bin' }, timeout: 5_000 },
+          (err) => resolve(err === null),
+        );
       }),
   };
 }

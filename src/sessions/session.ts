@@ -44,6 +44,8 @@ export class Session {
   onTurnUpdate: ((n: SessionNotification) => void) | undefined;
   onTurnBytes: ((n: number) => void) | undefined;
   currentTurn: number | null = null;
+  /** The last few KB the agent wrote to stderr, for the per-turn error log. */
+  stderrTail = '';
 
   constructor(
     readonly deps: SessionDeps,

@@ -40,6 +40,7 @@ export type SupervisorDeps = {
   readonly onAgentStopped?: (sessionId: string) => void;
 };
 
+export const STDERR_TAIL_BYTES = 8 * 1024;
 export const GROUP_FOLDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MEMORY_FILE_TEMPLATE = "# Memory\n\nNotes this group's agent keeps between sessions.\n";
 
@@ -241,7 +242,10 @@ export class Supervisor {
           }
           void s.release(500);
         },
-        onStderr: (text) => log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr'),
+        onStderr: (text) => {
+          s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
+          log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
+        },
         onPermission: async (req) => {
           const policy = decideByPolicy(spec.permissionMode, req);
           const asked =

@@ -3,6 +3,8 @@
  * its failure modes (wall-clock timeout, memory cap, output cap, protocol violation, the process
  * dying); whichever comes first decides the outcome, which is recorded with its kind.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestError } from '@agentclientprotocol/sdk';
 import { SessionError } from './errors.js';
@@ -18,6 +20,29 @@ export type TurnResult = {
   readonly stopReason: string;
   readonly durationMs: number;
 };
+
+/** A per-turn error log in the group's logs/ folder: what failed and the agent's last stderr. */
+function writeTurnLog(s: Session, turn: number, e: SessionError, now: number): void {
+  if (e.kind === 'cancelled') return;
+  try {
+    const dir = join(s.row.workspace, 'logs');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const name = `${new Date(now).toISOString().replace(/[:.]/g, '-')}-${s.id}-turn${turn}.log`;
+    writeFileSync(
+      join(dir, name),
+      `session ${s.id} turn ${turn}
+kind ${e.kind}
+${e.message}
+
+--- agent stderr (tail) ---
+${s.stderrTail}
+`,
+      { mode: 0o600 },
+    );
+  } catch {
+    // best effort: the failure itself is already in the event log and the daemon log
+  }
+}
 
 function classify(err: unknown): SessionError {
   if (err instanceof SessionError) return err;
@@ -117,6 +142,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     repo.recordFailure(s.id, e.kind, e.message, now);
     events.append('failure', { kind: e.kind, message: e.message, duration_ms: now - started }, turn);
     s.deps.log.warn({ session: s.id, turn, kind: e.kind, err: e.message }, 'turn failed');
+    writeTurnLog(s, turn, e, now);
     if (e.kind !== 'cancelled' && e.kind !== 'spawn' && e.kind !== 'handshake')
       await s.release(KILL_GRACE_MS);
     throw e;

@@ -30,3 +30,13 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   db.pragma('foreign_keys = ON');
   return db;
 }
+
+/** Turns a copied database into one self-contained file (rollback journal), as backups need. */
+export function toSingleFile(path: string): void {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = DELETE');
+  } finally {
+    db.close();
+  }
+}

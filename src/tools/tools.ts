@@ -171,10 +171,10 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
     },
   );
 
-  for (const [name, verb] of [
-    ['pause_task', 'Pause'],
-    ['resume_task', 'Resume'],
-    ['cancel_task', 'Cancel'],
+  for (const [name, verb, done] of [
+    ['pause_task', 'Pause', 'paused'],
+    ['resume_task', 'Resume', 'resumed'],
+    ['cancel_task', 'Cancel', 'cancelled'],
   ] as const) {
     tool(name, `${verb} a scheduled task.`, { task_id: z.string().min(1) }, (a) => {
       ownTask(a.task_id);
@@ -184,7 +184,7 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
           : name === 'resume_task'
             ? deps.tasks.resume(a.task_id)
             : deps.tasks.cancel(a.task_id);
-      return `${verb.toLowerCase()}d ${describeTask(t)}`.replace('cancled', 'cancelled');
+      return `${done} ${describeTask(t)}`;
     });
   }
 

@@ -14,16 +14,7 @@ import {
   waitFor,
   type TestHome,
 } from '../helpers/harness.js';
-import {
-  apiEvents,
-  chunkText,
-  events,
-  newSession,
-  prompt,
-  reply,
-  show,
-  waitForEvent,
-} from '../helpers/sessions.js';
+import { apiEvents, chunkText, newSession, prompt, reply, show, waitForEvent } from '../helpers/sessions.js';
 
 const TURN_TIMEOUT_MS = 2_000;
 
@@ -50,7 +41,7 @@ describe('agent failures', () => {
     expect((await httpGet(port, '/healthz')).status).toBe(200);
 
     expect(await reply(h, id, 'echo again')).toBe('again');
-    const evs = await events(h, id);
+    const evs = await apiEvents(h, id);
     const procs = evs.filter((e) => e.kind === 'process').map((e) => e.data);
     expect(procs).toMatchObject([
       { event: 'started', resumed: false },
@@ -81,11 +72,14 @@ describe('agent failures', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('turn failed (timeout)');
     expect(took).toBeGreaterThanOrEqual(TURN_TIMEOUT_MS);
-    expect(took).toBeLessThan(TURN_TIMEOUT_MS + 3_000);
+    // Wall clock here also pays for two node start-ups (CLI and agent) on a busy 2-core box; the
+    // tight bound is checked on the daemon's own timestamps below.
+    expect(took).toBeLessThan(TURN_TIMEOUT_MS + 6_000);
 
     const evs = await apiEvents(h, id);
     const failure = evs.find((e) => e.kind === 'failure')!;
     expect(failure.data).toMatchObject({ kind: 'timeout' });
+    // From the prompt reaching the daemon to the failure: turn_timeout plus at most ~3 s.
     const logged = failure.ts - evs.find((e) => e.kind === 'prompt')!.ts;
     expect(logged).toBeGreaterThanOrEqual(TURN_TIMEOUT_MS);
     expect(logged).toBeLessThan(TURN_TIMEOUT_MS + 3_000);
@@ -111,13 +105,16 @@ describe('agent failures', () => {
 
   it('garbage on stdout fails the turn as `protocol`; the session recovers', async () => {
     const id = await newSession(h);
-    const t0 = Date.now();
     const r = await prompt(h, id, 'garbage');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('turn failed (protocol)');
     expect(r.stderr).toContain('non-JSON');
-    // Classified at once, not after the turn timeout.
-    expect(Date.now() - t0).toBeLessThan(TURN_TIMEOUT_MS);
+    // Classified when the line arrives, not when the turn times out.
+    const evs = await apiEvents(h, id);
+    const started = evs.find((e) => e.kind === 'process' && e.data['event'] === 'started')!;
+    const failure = evs.find((e) => e.kind === 'failure')!;
+    expect(failure.data).toMatchObject({ kind: 'protocol' });
+    expect(failure.ts - started.ts).toBeLessThan(TURN_TIMEOUT_MS);
     expect(await show(h, id)).toMatchObject({ last_error_kind: 'protocol' });
     expect(await reply(h, id, 'echo still here')).toBe('still here');
   });

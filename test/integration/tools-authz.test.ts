@@ -7,8 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FAKE_TOKEN, FakeTelegram } from '../fakes/telegram-api.js';
+import { makeHome, startDaemon, waitFor } from '../helpers/harness.js';
 import { api, apiReply, newSession } from '../helpers/sessions.js';
-import { startWithTelegram, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
+import { telegramConfig, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
 
 type Task = {
   id: string;
@@ -55,25 +57,50 @@ const byId = (all: Task[], id: string): Task => {
   return t;
 };
 
-/** Runs a call that must be refused, and checks that the task list did not change. */
-async function refused(session: string, tool: string, args: unknown, pattern: RegExp): Promise<string> {
+type Refusal = readonly [session: string, tool: string, args: unknown, pattern: RegExp];
+
+/** Runs calls that must all be refused (concurrently), and checks that the task list did not change. */
+async function refused(...calls: Refusal[]): Promise<string[]> {
   const before = await tasks();
-  const reply = await call(session, tool, args);
-  expect(reply).toMatch(/^tool error: /);
-  expect(reply).toMatch(pattern);
+  const replies = await Promise.all(calls.map(([session, tool, args]) => call(session, tool, args)));
+  replies.forEach((reply, i) => {
+    expect(reply).toMatch(/^tool error: /);
+    expect(reply).toMatch(calls[i]![3]);
+  });
   expect(await tasks()).toEqual(before);
-  return reply;
+  return replies;
+}
+
+/** startWithTelegram, with room for every session of this file to stay live (no eviction churn). */
+async function start(): Promise<TelegramSetup> {
+  const tg = new FakeTelegram();
+  await tg.start();
+  const h = makeHome({ env: { AF_TEST_TG_TOKEN: FAKE_TOKEN } });
+  await h.run(['init']);
+  h.writeConfig(telegramConfig(tg.apiRoot).replace('[limits]\n', '[limits]\nmax_concurrent_agents = 10\n'));
+  const pid = await startDaemon(h);
+  await waitFor(() => tg.callsOf('getUpdates').length > 0, 10_000, 'first getUpdates');
+  return {
+    h,
+    tg,
+    pid,
+    stop: async () => {
+      await h.run(['daemon', 'stop']);
+      await h.cleanup();
+      await tg.stop();
+    },
+  };
 }
 
 beforeAll(async () => {
-  s = await startWithTelegram();
-  for (const args of [
-    ['-1001', '--main', '--folder', 'ops'],
-    ['-2001', '--folder', 'alpha', '--trigger', '@Andy'],
-    ['-3001', '--folder', 'beta', '--trigger', '@Andy'],
+  s = await start();
+  for (const body of [
+    { chat: '-1001', main: true, folder: 'ops' },
+    { chat: '-2001', folder: 'alpha', trigger: '@Andy' },
+    { chat: '-3001', folder: 'beta', trigger: '@Andy' },
   ]) {
-    const r = await s.h.run(['group', 'add', ...args]);
-    expect(r.code, r.stderr).toBe(0);
+    const r = await api(s.h, 'POST', '/api/groups', body);
+    expect(r.status, r.body).toBe(201);
   }
   [sess.main, sess.alpha, sess.beta, sess.cli] = await Promise.all([
     newSession(s.h, ['--group', 'ops']),
@@ -108,81 +135,89 @@ describe('agent tools: authorization by the calling session', () => {
   });
 
   it('list_tasks: main sees all or one named group; non-main only its own and may not name another', async () => {
-    const all = await call(sess.main, 'list_tasks');
+    const before = await tasks();
+    const [all, betaOnly, own, ownNamed, other] = await Promise.all([
+      call(sess.main, 'list_tasks'),
+      call(sess.cli, 'list_tasks', { group: 'beta' }),
+      call(sess.alpha, 'list_tasks'),
+      call(sess.beta, 'list_tasks', { group: 'beta' }),
+      call(sess.alpha, 'list_tasks', { group: 'beta' }),
+    ]);
     for (const id of Object.values(task)) expect(all).toContain(id);
-    const betaOnly = await call(sess.main, 'list_tasks', { group: 'beta' });
     expect(betaOnly).toContain(task.beta);
     expect(betaOnly).toContain(task.beta2);
     expect(betaOnly).not.toContain(task.alpha);
     expect(betaOnly).not.toContain(task.ops);
 
-    const own = await call(sess.alpha, 'list_tasks');
     expect(own).toMatch(/^tool ok: /);
     expect(own).toContain(task.alpha);
     for (const id of [task.beta, task.beta2, task.ops]) expect(own).not.toContain(id);
-    const ownNamed = await call(sess.alpha, 'list_tasks', { group: 'alpha' });
-    expect(ownNamed).toContain(task.alpha);
+    expect(ownNamed).toContain(task.beta);
+    expect(ownNamed).not.toContain(task.alpha);
 
-    const other = await refused(sess.alpha, 'list_tasks', { group: 'beta' }, /may only act on itself/);
+    expect(other).toMatch(/^tool error: refused: this group \(alpha\) may only act on itself/);
     expect(other).not.toContain(task.beta);
+    expect(await tasks()).toEqual(before);
   });
 
   it('schedule_task: own group and main for any group succeed; non-main naming another group is refused', async () => {
-    const own = await call(sess.alpha, 'schedule_task', {
-      prompt: 'echo alpha own',
-      schedule_type: 'once',
-      schedule_value: FUTURE,
-    });
-    expect(own).toMatch(/^tool ok: scheduled t-[0-9a-f]{8} \[active\] group=alpha /);
-
-    // Naming its own group explicitly is the same as not naming one.
-    const ownNamed = await call(sess.alpha, 'schedule_task', {
-      prompt: 'echo alpha named',
-      schedule_type: 'interval',
-      schedule_value: '2h',
-      group: 'alpha',
-    });
-    expect(ownNamed).toMatch(/^tool ok: scheduled .* group=alpha interval "2h"/);
-
     await refused(
-      sess.alpha,
-      'schedule_task',
-      { prompt: 'echo sneaky', schedule_type: 'once', schedule_value: FUTURE, group: 'beta' },
-      /refused: this group \(alpha\) may only act on itself/,
-    );
-    await refused(
-      sess.beta,
-      'schedule_task',
-      { prompt: 'echo sneaky', schedule_type: 'once', schedule_value: FUTURE, group: 'ops' },
-      /refused: this group \(beta\) may only act on itself/,
+      [
+        sess.alpha,
+        'schedule_task',
+        { prompt: 'echo sneaky', schedule_type: 'once', schedule_value: FUTURE, group: 'beta' },
+        /refused: this group \(alpha\) may only act on itself/,
+      ],
+      [
+        sess.beta,
+        'schedule_task',
+        { prompt: 'echo sneaky', schedule_type: 'once', schedule_value: FUTURE, group: 'ops' },
+        /refused: this group \(beta\) may only act on itself/,
+      ],
+      // Main naming a group that does not exist gets an error, and nothing is created.
+      [
+        sess.main,
+        'schedule_task',
+        { prompt: 'echo nowhere', schedule_type: 'once', schedule_value: FUTURE, group: 'nosuch' },
+        /no group nosuch/,
+      ],
     );
 
-    const forBeta = await call(sess.main, 'schedule_task', {
-      prompt: 'echo from main for beta',
-      schedule_type: 'cron',
-      schedule_value: '0 9 * * *',
-      group: 'beta',
-    });
+    const [own, ownNamed, forBeta, forOps] = await Promise.all([
+      call(sess.alpha, 'schedule_task', {
+        prompt: 'echo alpha own',
+        schedule_type: 'once',
+        schedule_value: FUTURE,
+      }),
+      // Naming its own group explicitly is the same as not naming one.
+      call(sess.beta, 'schedule_task', {
+        prompt: 'echo beta named',
+        schedule_type: 'interval',
+        schedule_value: '2h',
+        group: 'beta',
+      }),
+      call(sess.main, 'schedule_task', {
+        prompt: 'echo from main for beta',
+        schedule_type: 'cron',
+        schedule_value: '0 9 * * *',
+        group: 'beta',
+      }),
+      call(sess.cli, 'schedule_task', {
+        prompt: 'echo from cli for ops',
+        schedule_type: 'once',
+        schedule_value: FUTURE,
+        group: 'ops',
+      }),
+    ]);
+    expect(own).toMatch(/^tool ok: scheduled t-[0-9a-f]{8} \[active\] group=alpha once/);
+    expect(ownNamed).toMatch(/^tool ok: scheduled .* group=beta interval "2h"/);
     expect(forBeta).toMatch(/^tool ok: scheduled .* group=beta cron "0 9 \* \* \*"/);
-    const forOps = await call(sess.cli, 'schedule_task', {
-      prompt: 'echo from cli for ops',
-      schedule_type: 'once',
-      schedule_value: FUTURE,
-      group: 'ops',
-    });
     expect(forOps).toMatch(/^tool ok: scheduled .* group=ops once/);
-    // Main naming a group that does not exist gets an error, and nothing is created.
-    await refused(
-      sess.main,
-      'schedule_task',
-      { prompt: 'echo nowhere', schedule_type: 'once', schedule_value: FUTURE, group: 'nosuch' },
-      /no group nosuch/,
-    );
 
     const all = await tasks();
     const created = (p: string) => all.filter((t) => t.prompt === p);
     expect(created('echo alpha own')).toMatchObject([{ group_folder: 'alpha' }]);
-    expect(created('echo alpha named')).toMatchObject([{ group_folder: 'alpha' }]);
+    expect(created('echo beta named')).toMatchObject([{ group_folder: 'beta' }]);
     expect(created('echo from main for beta')).toMatchObject([{ group_folder: 'beta' }]);
     expect(created('echo from cli for ops')).toMatchObject([{ group_folder: 'ops' }]);
     expect(created('echo sneaky')).toEqual([]);
@@ -191,24 +226,25 @@ describe('agent tools: authorization by the calling session', () => {
 
   it("update_task: a non-main group may change only its own tasks; main any group's", async () => {
     await refused(
-      sess.alpha,
-      'update_task',
-      { task_id: task.beta, prompt: 'echo hijacked' },
-      /refused: task t-[0-9a-f]{8} belongs to another group/,
+      [
+        sess.alpha,
+        'update_task',
+        { task_id: task.beta, prompt: 'echo hijacked' },
+        /refused: task t-[0-9a-f]{8} belongs to another group/,
+      ],
+      [
+        sess.beta,
+        'update_task',
+        { task_id: task.ops, schedule_type: 'interval', schedule_value: '1h' },
+        /belongs to another group/,
+      ],
     );
-    await refused(
-      sess.alpha,
-      'update_task',
-      { task_id: task.ops, schedule_type: 'interval', schedule_value: '1h' },
-      /belongs to another group/,
-    );
-
-    expect(await call(sess.alpha, 'update_task', { task_id: task.alpha, prompt: 'echo alpha v2' })).toMatch(
-      /^tool ok: updated .*echo alpha v2/,
-    );
-    expect(await call(sess.main, 'update_task', { task_id: task.beta, prompt: 'echo beta v2' })).toMatch(
-      /^tool ok: updated .*group=beta.*echo beta v2/,
-    );
+    const [own, main] = await Promise.all([
+      call(sess.alpha, 'update_task', { task_id: task.alpha, prompt: 'echo alpha v2' }),
+      call(sess.main, 'update_task', { task_id: task.beta, prompt: 'echo beta v2' }),
+    ]);
+    expect(own).toMatch(/^tool ok: updated .*group=alpha.*echo alpha v2/);
+    expect(main).toMatch(/^tool ok: updated .*group=beta.*echo beta v2/);
     const all = await tasks();
     expect(byId(all, task.alpha).prompt).toBe('echo alpha v2');
     expect(byId(all, task.beta).prompt).toBe('echo beta v2');
@@ -216,88 +252,89 @@ describe('agent tools: authorization by the calling session', () => {
   });
 
   it("pause_task / resume_task: own group's tasks only for non-main; main any", async () => {
-    await refused(sess.alpha, 'pause_task', { task_id: task.beta }, /belongs to another group/);
-    expect(await call(sess.alpha, 'pause_task', { task_id: task.alpha })).toMatch(
-      /^tool ok: paused .*\[paused\] group=alpha/,
-    );
-    expect(await call(sess.main, 'pause_task', { task_id: task.beta })).toMatch(
-      /^tool ok: paused .*\[paused\] group=beta/,
-    );
+    await refused([sess.alpha, 'pause_task', { task_id: task.beta }, /belongs to another group/]);
+    const [own, main] = await Promise.all([
+      call(sess.alpha, 'pause_task', { task_id: task.alpha }),
+      call(sess.main, 'pause_task', { task_id: task.beta }),
+    ]);
+    expect(own).toMatch(/^tool ok: paused .*\[paused\] group=alpha/);
+    expect(main).toMatch(/^tool ok: paused .*\[paused\] group=beta/);
     let all = await tasks();
     expect(byId(all, task.alpha).status).toBe('paused');
     expect(byId(all, task.beta).status).toBe('paused');
 
     // Another group may not resume it either, in either direction.
-    await refused(sess.beta, 'resume_task', { task_id: task.alpha }, /belongs to another group/);
-    await refused(sess.alpha, 'resume_task', { task_id: task.beta }, /belongs to another group/);
-    expect(await call(sess.alpha, 'resume_task', { task_id: task.alpha })).toMatch(
-      /^tool ok: resumed .*\[active\] group=alpha/,
+    await refused(
+      [sess.beta, 'resume_task', { task_id: task.alpha }, /belongs to another group/],
+      [sess.alpha, 'resume_task', { task_id: task.beta }, /belongs to another group/],
     );
-    expect(await call(sess.main, 'resume_task', { task_id: task.beta })).toMatch(
-      /^tool ok: resumed .*\[active\] group=beta/,
-    );
+    const [ownR, mainR] = await Promise.all([
+      call(sess.alpha, 'resume_task', { task_id: task.alpha }),
+      call(sess.main, 'resume_task', { task_id: task.beta }),
+    ]);
+    expect(ownR).toMatch(/^tool ok: resumed .*\[active\] group=alpha/);
+    expect(mainR).toMatch(/^tool ok: resumed .*\[active\] group=beta/);
     all = await tasks();
     expect(byId(all, task.alpha).status).toBe('active');
     expect(byId(all, task.beta).status).toBe('active');
   });
 
   it("cancel_task: own group's tasks only for non-main; main any", async () => {
-    await refused(sess.alpha, 'cancel_task', { task_id: task.beta2 }, /belongs to another group/);
-    await refused(sess.alpha, 'cancel_task', { task_id: task.ops }, /belongs to another group/);
-    expect(await call(sess.main, 'cancel_task', { task_id: task.beta2 })).toMatch(
-      /^tool ok: cancelled .*\[cancelled\] group=beta/,
-    );
     const mine = await addTask('alpha', 'echo alpha disposable');
-    expect(await call(sess.alpha, 'cancel_task', { task_id: mine })).toMatch(/^tool ok: cancelled /);
+    await refused(
+      [sess.alpha, 'cancel_task', { task_id: task.beta2 }, /belongs to another group/],
+      [sess.beta, 'cancel_task', { task_id: mine }, /belongs to another group/],
+    );
+    const [main, own] = await Promise.all([
+      call(sess.main, 'cancel_task', { task_id: task.beta2 }),
+      call(sess.alpha, 'cancel_task', { task_id: mine }),
+    ]);
+    expect(main).toMatch(/^tool ok: cancelled .*\[cancelled\] group=beta/);
+    expect(own).toMatch(/^tool ok: cancelled .*\[cancelled\] group=alpha/);
     const ids = (await tasks()).map((t) => t.id);
     expect(ids).not.toContain(task.beta2);
     expect(ids).not.toContain(mine);
     expect(ids).toContain(task.beta);
     // A cancelled task is gone for every caller, main included.
-    await refused(sess.main, 'pause_task', { task_id: task.beta2 }, /no task /);
+    await refused([sess.main, 'pause_task', { task_id: task.beta2 }, /no task /]);
   });
 
   it('send_message goes to the calling group’s own chat, whatever group the arguments name', async () => {
-    expect(await call(sess.main, 'send_message', { text: 'hello from ops' })).toMatch(
-      /^tool ok: queued message #\d+ for delivery to ops/,
-    );
-    expect(await call(sess.alpha, 'send_message', { text: 'hello from alpha' })).toMatch(
-      /for delivery to alpha/,
-    );
-    // Naming another group is not a way to reach it: the argument is not part of the tool.
-    const named = await call(sess.alpha, 'send_message', { text: 'alpha says hi to beta', group: 'beta' });
-    expect(named).toMatch(/for delivery to alpha/);
-    // The cli group has no chat.
-    expect(await call(sess.cli, 'send_message', { text: 'from the terminal' })).toMatch(
-      /^tool error: .*has no chat to send to/,
-    );
+    const [main, own, named, cli] = await Promise.all([
+      call(sess.main, 'send_message', { text: 'hello from ops' }),
+      call(sess.alpha, 'send_message', { text: 'hello from alpha' }),
+      // Naming another group is not a way to reach it: the argument is not part of the tool.
+      call(sess.beta, 'send_message', { text: 'beta says hi to alpha', group: 'alpha' }),
+      // The cli group has no chat.
+      call(sess.cli, 'send_message', { text: 'from the terminal' }),
+    ]);
+    expect(main).toMatch(/^tool ok: queued message #\d+ for delivery to ops/);
+    expect(own).toMatch(/for delivery to alpha/);
+    expect(named).toMatch(/for delivery to beta/);
+    expect(cli).toMatch(/^tool error: .*has no chat to send to/);
 
     await waitForReply(s.tg, -1001, (t) => t === 'hello from ops');
     await waitForReply(s.tg, -2001, (t) => t === 'hello from alpha');
-    await waitForReply(s.tg, -2001, (t) => t === 'alpha says hi to beta');
+    await waitForReply(s.tg, -3001, (t) => t === 'beta says hi to alpha');
     await sleep(300);
-    expect(s.tg.sentTo(-3001).map((m) => m.text)).not.toContain('alpha says hi to beta');
+    expect(s.tg.sentTo(-2001).map((m) => m.text)).not.toContain('beta says hi to alpha');
     expect(s.tg.sent.map((m) => m.text)).not.toContain('from the terminal');
   });
 
   it('register_group: refused for a non-main group, allowed for main', async () => {
     const before = await groups();
-    const no = await call(sess.alpha, 'register_group', { chat_id: '-4001', folder: 'gamma' });
+    const [no, yes] = await Promise.all([
+      call(sess.alpha, 'register_group', { chat_id: '-4001', folder: 'gamma' }),
+      call(sess.main, 'register_group', { chat_id: '-5001', folder: 'delta', trigger: '@Andy' }),
+    ]);
     expect(no).toBe('tool error: refused: only the main group may register groups');
-    expect(await groups()).toEqual(before);
-
-    const yes = await call(sess.main, 'register_group', {
-      chat_id: '-4001',
-      folder: 'gamma',
-      trigger: '@Andy',
-    });
-    expect(yes).toBe('tool ok: registered gamma for chat -4001');
+    expect(yes).toBe('tool ok: registered delta for chat -5001');
     const after = await groups();
-    expect(after).toHaveLength(before.length + 1);
-    expect(after.find((g) => g.folder === 'gamma')).toMatchObject({ chat_id: '-4001', is_main: 0 });
-    const dup = await call(sess.main, 'register_group', { chat_id: '-4001', folder: 'delta' });
-    expect(dup).toMatch(/^tool error: chat -4001 is already registered/);
-    expect(await groups()).toHaveLength(after.length);
+    expect(after.map((g) => g.folder).sort()).toEqual([...before.map((g) => g.folder), 'delta'].sort());
+    expect(after.find((g) => g.folder === 'delta')).toMatchObject({ chat_id: '-5001', is_main: 0 });
+    const dup = await call(sess.cli, 'register_group', { chat_id: '-5001', folder: 'epsilon' });
+    expect(dup).toBe('tool error: chat -5001 is already registered');
+    expect(await groups()).toEqual(after);
   });
 
   it('from the chats themselves: the Telegram group decides who the agent is', async () => {

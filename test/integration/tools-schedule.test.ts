@@ -16,7 +16,13 @@ type Task = {
   next_run_at: number | null;
   created_by: string;
 };
-type Run = { id: number; scheduled_for: number; attempt: number; status: string; result_excerpt: string | null };
+type Run = {
+  id: number;
+  scheduled_for: number;
+  attempt: number;
+  status: string;
+  result_excerpt: string | null;
+};
 
 let s: TelegramSetup | undefined;
 afterEach(async () => {

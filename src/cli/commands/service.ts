@@ -19,7 +19,12 @@ function scopeOf(o: ScopeOpts): ServiceScope {
 
 function systemctl(scope: ServiceScope, ...args: string[]): string | undefined {
   try {
-    return execFileSync('systemctl', [...(scope === 'user' ? ['--user'] : []), ...args], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).toString().trim();
+    return execFileSync('systemctl', [...(scope === 'user' ? ['--user'] : []), ...args], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5_000,
+    })
+      .toString()
+      .trim();
   } catch (err) {
     const out = (err as { stdout?: Buffer }).stdout?.toString().trim();
     return out === '' ? undefined : out;
@@ -77,7 +82,9 @@ export function registerService(program: Command, ctx: () => Ctx): void {
         return c.exit(EXIT.ok);
       }
       unlinkSync(path);
-      c.out.print({ removed: true, path }, (w) => w(`removed ${path}; run: systemctl ${scopeOf(o) === 'user' ? '--user ' : ''}daemon-reload`));
+      c.out.print({ removed: true, path }, (w) =>
+        w(`removed ${path}; run: systemctl ${scopeOf(o) === 'user' ? '--user ' : ''}daemon-reload`),
+      );
       return c.exit(EXIT.ok);
     });
 
@@ -99,7 +106,13 @@ export function registerService(program: Command, ctx: () => Ctx): void {
         active: installed ? (systemctl(scope, 'is-active', 'agentforge') ?? 'unknown') : 'no',
         up_to_date: installed ? readFileSync(path, 'utf8').includes(`ExecStart=`) : false,
       };
-      c.out.print(data, (w) => w(installed ? `${path}: enabled=${data.enabled} active=${data.active}` : `not installed (${path}); run: agentforge service install`));
+      c.out.print(data, (w) =>
+        w(
+          installed
+            ? `${path}: enabled=${data.enabled} active=${data.active}`
+            : `not installed (${path}); run: agentforge service install`,
+        ),
+      );
       return c.exit(EXIT.ok);
     });
 }

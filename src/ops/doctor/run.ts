@@ -5,6 +5,7 @@
 import type { DoctorReport, Finding, Severity } from '../../contract.js';
 import { agentsMemoryCap, agentsResolvable } from './checks-agents.js';
 import { daemonSocket } from './checks-daemon.js';
+import { backupAge, turnLogsCap } from './checks-ops.js';
 import { configValid, homePermissions, logsWritable, tokenPermissions } from './checks-home.js';
 import { dbIntegrity, dbSchema } from './checks-store.js';
 import { diskFree, httpLoopback, nodeVersion, nofileLimit } from './checks-system.js';
@@ -24,6 +25,8 @@ export const CHECKS: readonly Check[] = [
   nofileLimit,
   agentsResolvable,
   agentsMemoryCap,
+  backupAge,
+  turnLogsCap,
 ];
 
 export async function runDoctor(

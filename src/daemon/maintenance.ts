@@ -1,0 +1,77 @@
+/**
+ * The daemon's own day-two timers: scheduled backups (on [backup] schedule, keeping [backup] keep)
+ * and the retention sweep (at boot and every [retention] sweep_interval). Long timers only.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { createBackup, pruneBackups } from '../ops/backup.js';
+import { nextRunAfter } from '../scheduler/schedule.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export type Maintenance = { stop: () => void; backupNow: () => Promise<void> };
+
+export function startMaintenance(deps: {
+  config: Config;
+  timezone: string;
+  sweep: () => void;
+  log: Logger;
+}): Maintenance {
+  const { config, log } = deps;
+  let backupTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+
+  const backupNow = async (): Promise<void> => {
+    try {
+      const info = await createBackup(config.paths);
+      const pruned = pruneBackups(config.paths.backups, config.backup.keep);
+      log.info(
+        { backup: info.name, files: info.files, bytes: info.bytes, pruned: pruned.length },
+        'backup created',
+      );
+    } catch (err) {
+      log.error({ err }, 'scheduled backup failed');
+    }
+  };
+  const armBackup = (): void => {
+    if (stopped || !config.backup.enabled) return;
+    const next = nextRunAfter(
+      { type: 'cron', value: config.backup.schedule, timezone: deps.timezone },
+      Date.now(),
+    );
+    if (next === null) return;
+    backupTimer = setTimeout(
+      () => {
+        running = backupNow().finally(() => {
+          running = undefined;
+          armBackup();
+        });
+      },
+      Math.min(MAX_TIMER_MS, next - Date.now()),
+    );
+    backupTimer.unref();
+  };
+
+  const sweep = (): void => {
+    try {
+      deps.sweep();
+    } catch (err) {
+      log.error({ err }, 'retention sweep failed');
+    }
+  };
+  setImmediate(sweep);
+  const sweepTimer = setInterval(sweep, config.retention.sweep_interval);
+  sweepTimer.unref();
+  armBackup();
+
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(backupTimer);
+      clearInterval(sweepTimer);
+      void running;
+    },
+    backupNow,
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The retention sweep (SPEC §10): rows older than their TTL are deleted — never a message still
+ * waiting for its turn, never an undelivered reply — then each database gives the space back
+ * (incremental vacuum + WAL truncate). Per-turn error logs are capped by age and count, with a
+ * warning when the count nears its cap.
+ */
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.js';
+import { openDatabase } from '../store/db.js';
+
+const DAY = 86_400_000;
+/** Warn when per-turn logs reach this share of their cap. */
+export const CAP_WARN_RATIO = 0.8;
+
+export type RetentionPolicy = {
+  readonly messages_days: number;
+  readonly events_days: number;
+  readonly run_logs_days: number;
+  readonly error_artifacts_max: number;
+};
+
+export type SweepReport = {
+  messages: number;
+  outbox: number;
+  taskRuns: number;
+  events: number;
+  turnLogs: number;
+  turnLogsKept: number;
+  nearCap: boolean;
+};
+
+function reclaim(db: Db): void {
+  db.pragma('incremental_vacuum');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+export function sweepRetention(deps: {
+  db: Db;
+  sessionsDir: string;
+  groupsDir: string;
+  policy: RetentionPolicy;
+  log: Logger;
+  now?: number;
+}): SweepReport {
+  const now = deps.now ?? Date.now();
+  const { db, policy } = deps;
+  const msgCutoff = now - policy.messages_days * DAY;
+  const runCutoff = now - policy.run_logs_days * DAY;
+  const report: SweepReport = {
+    messages: 0,
+    outbox: 0,
+    taskRuns: 0,
+    events: 0,
+    turnLogs: 0,
+    turnLogsKept: 0,
+    nearCap: false,
+  };
+  db.transaction(() => {
+    report.messages = db
+      .prepare("DELETE FROM messages WHERE ts < ? AND status IN ('done', 'failed', 'context')")
+      .run(msgCutoff).changes;
+    report.outbox = db
+      .prepare("DELETE FROM outbox WHERE created_at < ? AND status IN ('sent', 'failed')")
+      .run(msgCutoff).changes;
+    report.taskRuns = db
+      .prepare("DELETE FROM task_runs WHERE due_at < ? AND status IN ('ok', 'failed', 'missed')")
+      .run(runCutoff).changes;
+    db.prepare('DELETE FROM pairing_codes WHERE expires_at < ?').run(now - DAY);
+  })();
+  reclaim(db);
+
+  const eventsCutoff = now - policy.events_days * DAY;
+  if (existsSync(deps.sessionsDir)) {
+    for (const id of readdirSync(deps.sessionsDir)) {
+      const file = join(deps.sessionsDir, id, 'events.db');
+      if (!existsSync(file)) continue;
+      const edb = openDatabase(file);
+      try {
+        report.events += edb.prepare('DELETE FROM events WHERE ts < ?').run(eventsCutoff).changes;
+        reclaim(edb);
+      } finally {
+        edb.close();
+      }
+    }
+  }
+
+  const logs: Array<{ path: string; mtime: number }> = [];
+  if (existsSync(deps.groupsDir)) {
+    for (const g of readdirSync(deps.groupsDir)) {
+      const dir = join(deps.groupsDir, g, 'logs');
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir)) {
+        const p = join(dir, f);
+        const st = statSync(p);
+        if (st.isFile()) logs.push({ path: p, mtime: st.mtimeMs });
+      }
+    }
+  }
+  logs.sort((a, b) => b.mtime - a.mtime);
+  logs.forEach((l, i) => {
+    if (l.mtime < runCutoff || i >= policy.error_artifacts_max) {
+      unlinkSync(l.path);
+      report.turnLogs++;
+    }
+  });
+  report.turnLogsKept = logs.length - report.turnLogs;
+  report.nearCap =
+    policy.error_artifacts_max > 0 && report.turnLogsKept >= policy.error_artifacts_max * CAP_WARN_RATIO;
+  if (report.nearCap)
+    deps.log.warn(
+      { kept: report.turnLogsKept, cap: policy.error_artifacts_max },
+      'per-turn logs are near their cap; older ones are being pruned',
+    );
+  deps.log.info(report, 'retention sweep done');
+  return report;
+}
+
+/** Per-turn logs kept now vs the cap, for doctor. */
+export function turnLogUsage(groupsDir: string): number {
+  if (!existsSync(groupsDir)) return 0;
+  let n = 0;
+  for (const g of readdirSync(groupsDir)) {
+    const dir = join(groupsDir, g, 'logs');
+    if (existsSync(dir)) n += readdirSync(dir).length;
+  }
+  return n;
+}
