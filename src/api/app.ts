@@ -17,6 +17,8 @@ export type ApiDeps = {
   readonly log: Logger;
   /** Later issues mount their routes here (sessions, groups, tasks …). */
   readonly extend?: (api: Hono) => void;
+  /** Prometheus text, when [metrics] enabled. */
+  readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> };
 };
 
 export function createApi(deps: ApiDeps): Hono {
@@ -26,6 +28,21 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/readyz', (c) => {
     const report = deps.readiness();
     return c.json(report, report.ready ? 200 : 503);
+  });
+
+  app.get('/metrics', requireToken(deps.token), async (c) => {
+    if (deps.metrics === undefined) {
+      return c.json(
+        {
+          error: {
+            code: 'metrics_disabled',
+            message: 'metrics are off; set [metrics] enabled = true and restart',
+          },
+        },
+        404,
+      );
+    }
+    return c.body(await deps.metrics.render(), 200, { 'content-type': deps.metrics.contentType });
   });
 
   const api = new Hono();

@@ -142,9 +142,12 @@ export function createChat(deps: {
     },
     channelStatus(): ChannelStatus[] {
       return [...channels.values()].map((ch) => {
-        const { conflict: _c, lastProgressAt: _p, ...s } = ch.status();
+        const { conflict: _c, lastProgressAt: _p, pollErrors: _e, ...s } = ch.status();
         return s;
       });
+    },
+    pollErrors(): number {
+      return [...channels.values()].reduce((n, ch) => n + ch.status().pollErrors, 0);
     },
     queueDepth(): number {
       return (messages.counts()['queued'] ?? 0) + (messages.counts()['processing'] ?? 0);

@@ -16,7 +16,9 @@ import { agentRoutes } from '../api/agents-routes.js';
 import { sessionRoutes } from '../api/sessions-routes.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
-import { createChat } from './chat.js';
+import { createChat, type Chat } from './chat.js';
+import { createMetrics, type Metrics } from '../ops/metrics.js';
+import { existsSync, statSync } from 'node:fs';
 import { livenessProbes } from './liveness.js';
 import { createNotifier, watchdogIntervalMs } from '../ops/sd-notify.js';
 import { Watchdog } from '../ops/watchdog.js';
@@ -108,12 +110,25 @@ async function boot(
   }
 
   const agents = resolveAgents(config);
+  const late: { automation?: Automation; chat?: Chat } = {};
+  const sizeOf = (f: string): number => (existsSync(f) ? statSync(f).size : 0);
+  const metrics: Metrics | undefined = config.metrics.enabled
+    ? createMetrics({
+        queueDepth: () => supervisor.queueDepth() + (late.chat?.queueDepth() ?? 0),
+        liveAgents: () => supervisor.slots.live,
+        deliveries: () => late.chat?.outbox.stats ?? { sent: 0, retried: 0, failed: 0, rateLimited: 0 },
+        pollErrors: () => late.chat?.pollErrors() ?? 0,
+        dbBytes: () => ({ main: sizeOf(paths.db), wal: sizeOf(`${paths.db}-wal`) }),
+        lastBackupAt: () => lastBackupAt(paths.backups),
+      })
+    : undefined;
   const sessionsRepo = new SessionsRepo(db);
-  const late: { automation?: Automation } = {};
-  const supervisor = new Supervisor({
+  const supervisor: Supervisor = new Supervisor({
     repo: sessionsRepo,
     mcpServersFor: (id, caps) => late.automation?.mcpServersFor(id, caps) ?? [],
     onAgentStopped: (id) => late.automation?.tokens.revoke(id),
+    onTurnEnd: metrics?.turnFinished,
+    onEventsCommitted: metrics?.eventsIngested,
     agents,
     sessionsDir: paths.sessions,
     groupsDir: paths.groups,
@@ -129,6 +144,7 @@ async function boot(
   const readiness = new Readiness();
   readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
   const chat = createChat({ db, config, supervisor, log: root.log, env: process.env, readiness });
+  late.chat = chat;
   const automation = await createAutomation({
     db,
     config,
@@ -168,6 +184,9 @@ async function boot(
         only,
       ),
     log: root.log.child({ component: 'api' }),
+    ...(metrics === undefined
+      ? {}
+      : { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }),
     extend: (api) => {
       sessionRoutes(api, supervisor);
       agentRoutes(api, agents, process.env);

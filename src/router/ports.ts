@@ -46,7 +46,11 @@ export interface Channel {
   stop(): Promise<void>;
   send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome>;
   typing(chatId: string): Promise<void>;
-  status(): ChannelStatus & { readonly conflict: boolean; readonly lastProgressAt: number | null };
+  status(): ChannelStatus & {
+    readonly conflict: boolean;
+    readonly lastProgressAt: number | null;
+    readonly pollErrors: number;
+  };
   /** The name the bot answers to in groups (e.g. "@my_bot"), once known. */
   readonly botMention: string | null;
 }

@@ -45,7 +45,10 @@ export class EventLog {
   readonly #watchers = new Set<Watcher>();
   #closed = false;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly onCommit?: (n: number) => void,
+  ) {
     this.#db = openDatabase(path);
     migrate(this.#db, EVENT_MIGRATIONS, path);
     this.#insert = this.#db.prepare('INSERT INTO events (ts, turn, kind, data) VALUES (?, ?, ?, ?)');
@@ -80,6 +83,7 @@ export class EventLog {
       }
     })();
     this.#lastSeq = committed[committed.length - 1]?.seq ?? this.#lastSeq;
+    this.onCommit?.(committed.length);
     for (const w of this.#watchers) {
       try {
         w(committed);

@@ -23,6 +23,8 @@ export type SessionDeps = {
   /** Starts the agent process for this session (spawn + handshake). */
   readonly start: (session: Session) => Promise<LiveAgent>;
   readonly maxQueue: number;
+  /** Metrics: every finished turn with its outcome (`ok` or the failure kind). */
+  readonly onTurnEnd?: (outcome: string, ms: number) => void;
 };
 
 type Queued = { text: string; resolve: (r: TurnResult) => void; reject: (e: Error) => void };

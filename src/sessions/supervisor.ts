@@ -38,6 +38,8 @@ export type SupervisorDeps = {
   readonly mcpServersFor?: (sessionId: string, caps: AgentCapabilities | undefined) => McpServer[];
   /** Called when a session's agent stops, e.g. to revoke its tool token. */
   readonly onAgentStopped?: (sessionId: string) => void;
+  readonly onTurnEnd?: (outcome: string, ms: number) => void;
+  readonly onEventsCommitted?: (n: number) => void;
 };
 
 export const STDERR_TAIL_BYTES = 8 * 1024;
@@ -96,7 +98,8 @@ export class Supervisor {
     const session = new Session(
       {
         repo: this.deps.repo,
-        events: new EventLog(join(dir, 'events.db')),
+        events: new EventLog(join(dir, 'events.db'), this.deps.onEventsCommitted),
+        onTurnEnd: this.deps.onTurnEnd,
         agent: spec,
         slots: this.slots,
         log: this.deps.log,

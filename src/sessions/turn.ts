@@ -131,6 +131,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
       { stop_reason: res.stopReason, reply_bytes: Buffer.byteLength(reply), duration_ms: now - started },
       turn,
     );
+    s.deps.onTurnEnd?.('ok', now - started);
     return { turn, reply, stopReason: res.stopReason, durationMs: now - started };
   } catch (err) {
     // The connection often reports "closed" a moment before the exit event says why; give the
@@ -143,6 +144,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     events.append('failure', { kind: e.kind, message: e.message, duration_ms: now - started }, turn);
     s.deps.log.warn({ session: s.id, turn, kind: e.kind, err: e.message }, 'turn failed');
     writeTurnLog(s, turn, e, now);
+    s.deps.onTurnEnd?.(e.kind, now - started);
     if (e.kind !== 'cancelled' && e.kind !== 'spawn' && e.kind !== 'handshake')
       await s.release(KILL_GRACE_MS);
     throw e;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHome, startDaemon, testConfig, type TestHome } from '../helpers/harness.js';
-import { api, apiReply, events, newSession, type SessionEventRow } from '../helpers/sessions.js';
+import { api, apiReply, events, newSession } from '../helpers/sessions.js';
 
 type Task = { id: string; prompt: string; schedule_type: string; schedule_value: string; status: string };
 
@@ -124,46 +124,57 @@ const cases = (): Case[] => [
   ['no_such_tool', {}, /no_such_tool not found/, false],
 ];
 
+/** Makes the calls one after another in one session; then one valid call. */
+async function runAll(id: string, list: readonly Case[]): Promise<void> {
+  for (const [tool, args, error] of list) {
+    const reply = await apiReply(h, id, `tool ${tool} ${JSON.stringify(args)}`);
+    expect(reply, `${tool} ${JSON.stringify(args)}`).toMatch(/^tool error: /);
+    expect(reply, `${tool} ${JSON.stringify(args)}`).toMatch(error);
+  }
+  // A valid call after all that still works (the session and the tool server are fine).
+  const good = await apiReply(h, id, `tool list_tasks {}`);
+  expect(good).toMatch(new RegExp(`^tool ok: ${existing.id} \\[active\\] group=cli cron "0 9 \\* \\* 1-5"`));
+}
+
+/** The session's event log holds a tool_call for every call, a tool_result for every handler run. */
+async function checkEvents(id: string, list: readonly Case[]): Promise<void> {
+  const evs = await events(h, id);
+  const calls = evs.filter((e) => e.kind === 'tool_call');
+  const results = evs.filter((e) => e.kind === 'tool_result');
+  const expected = [...list, ['list_tasks', {}, /./, true] as const];
+  expect(calls.map((e) => e.data['name'])).toEqual(expected.map((c) => c[0]));
+  expect(calls.map((e) => e.data['args'])).toEqual(expected.map((c) => c[1]));
+  const ran = expected.filter((c) => c[3]);
+  expect(results.map((e) => e.data['name'])).toEqual(ran.map((c) => c[0]));
+  expect(results.map((e) => e.data['ok'])).toEqual(ran.map((_, i) => i === ran.length - 1));
+  results.slice(0, -1).forEach((e, i) => expect(String(e.data['text'])).toMatch(ran[i]![2]));
+  // Each call and its result belong to the turn that made them, the call first.
+  for (const r of results) {
+    const call = calls.find((c) => c.turn === r.turn);
+    expect(call, `tool_call in turn ${r.turn}`).toBeDefined();
+    expect(call!.seq).toBeLessThan(r.seq);
+  }
+}
+
 describe('agent tools: invalid arguments', () => {
-  it('every bad call answers "tool error: …", changes no task, and is in the event log', async () => {
+  it('every bad call answers "tool error: …", changes nothing, and is in the event log', async () => {
     const before = await taskList();
     expect(before).toEqual([expect.objectContaining({ id: existing.id, status: 'active' })]);
 
+    // Two sessions in parallel: schema violations (refused before the handler) and values the
+    // handler refuses.
     const all = cases();
-    for (const [tool, args, error] of all) {
-      const reply = await apiReply(h, session, `tool ${tool} ${JSON.stringify(args)}`);
-      expect(reply, `${tool} ${JSON.stringify(args)}`).toMatch(/^tool error: /);
-      expect(reply, `${tool} ${JSON.stringify(args)}`).toMatch(error);
-    }
+    const schema = all.filter((c) => !c[3]);
+    const handler = all.filter((c) => c[3]);
+    const other = await newSession(h);
+    await Promise.all([runAll(session, schema), runAll(other, handler)]);
 
     expect(await taskList()).toEqual(before);
     const groups = await h.json<{ groups: unknown[] }>(['group', 'list']);
     expect(groups.groups).toEqual([]);
 
-    // A valid call after all that still works (the session and the tool server are fine).
-    const good = await apiReply(h, session, `tool list_tasks {}`);
-    expect(good).toMatch(
-      new RegExp(`^tool ok: ${existing.id} \\[active\\] group=cli cron "0 9 \\* \\* 1-5"`),
-    );
-
-    const evs = await events(h, session);
-    const calls = evs.filter((e) => e.kind === 'tool_call');
-    const results = evs.filter((e) => e.kind === 'tool_result');
-    const expected = [...all, ['list_tasks', {}, /./, true] as const];
-    expect(calls.map((e) => e.data['name'])).toEqual(expected.map((c) => c[0]));
-    expect(calls.map((e) => e.data['args'])).toEqual(expected.map((c) => c[1]));
-    const ran = expected.filter((c) => c[3]);
-    expect(results.map((e) => e.data['name'])).toEqual(ran.map((c) => c[0]));
-    expect(results.map((e) => e.data['ok'])).toEqual(ran.map((_, i) => i === ran.length - 1));
-    results.slice(0, -1).forEach((e, i) => expect(String(e.data['text'])).toMatch(ran[i]![2]));
-
-    // Each call and its result belong to the turn that made them, call first.
-    const turnOf = (e: SessionEventRow) => e.turn;
-    for (const r of results) {
-      const call = calls.find((c) => c.turn === turnOf(r));
-      expect(call, `tool_call in turn ${r.turn}`).toBeDefined();
-      expect(call!.seq).toBeLessThan(r.seq);
-    }
+    await checkEvents(session, schema);
+    await checkEvents(other, handler);
   }, 40_000);
 
   it('arguments that are not JSON never reach the tool server', async () => {

@@ -82,6 +82,7 @@ export class TelegramChannel implements Channel {
       error: this.#conflict ? 'conflict: another instance is polling this bot (409)' : this.#error,
       conflict: this.#conflict,
       lastProgressAt: this.#lastProgressAt,
+      pollErrors: this.stats.errors,
     };
   }
 

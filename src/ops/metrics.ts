@@ -1,0 +1,132 @@
+/**
+ * Prometheus metrics (prom-client, a private registry). Values the parts already count are read at
+ * scrape time through `collect`, so nothing runs between scrapes. We deliberately do not enable
+ * prom-client's default metrics: its event-loop-lag monitor samples every 10 ms, which would break
+ * "nothing wakes up when idle"; process memory is reported from process.memoryUsage() instead.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type MetricSources = {
+  readonly queueDepth: () => number;
+  readonly liveAgents: () => number;
+  readonly deliveries: () => { sent: number; retried: number; failed: number; rateLimited: number };
+  readonly pollErrors: () => number;
+  readonly dbBytes: () => { main: number; wal: number };
+  readonly lastBackupAt: () => number | null;
+};
+
+export type Metrics = {
+  readonly registry: Registry;
+  readonly turnFinished: (outcome: string, ms: number) => void;
+  readonly eventsIngested: (n: number) => void;
+};
+
+/** Sets a counter to a cumulative value someone else keeps (called from collect, after reset). */
+function mirror(counter: Counter<string>, value: number, labels?: Record<string, string>): void {
+  if (labels === undefined) {
+    counter.reset();
+    counter.inc(value);
+  } else counter.inc(labels, value);
+}
+
+export function createMetrics(src: MetricSources): Metrics {
+  const registry = new Registry();
+  const turns = new Counter({
+    name: 'agentforge_turns_total',
+    help: 'Agent turns by outcome (ok or the failure kind).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'agentforge_turn_duration_seconds',
+    help: 'Wall time of agent turns.',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'agentforge_events_ingested_total',
+    help: 'ACP session events committed to the event logs.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'agentforge_queue_depth',
+    help: 'Prompts and messages waiting for a turn.',
+    registers: [registry],
+    collect() {
+      this.set(src.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'agentforge_live_agents',
+    help: 'Live agent processes.',
+    registers: [registry],
+    collect() {
+      this.set(src.liveAgents());
+    },
+  });
+  new Counter({
+    name: 'agentforge_deliveries_total',
+    help: 'Outbox deliveries by outcome since start.',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const d = src.deliveries();
+      this.reset();
+      for (const [outcome, n] of [
+        ['sent', d.sent],
+        ['retried', d.retried],
+        ['failed', d.failed],
+        ['rate_limited', d.rateLimited],
+      ] as const)
+        mirror(this, n, { outcome });
+    },
+  });
+  new Counter({
+    name: 'agentforge_poll_errors_total',
+    help: 'Channel receive-loop errors since start.',
+    registers: [registry],
+    collect() {
+      mirror(this, src.pollErrors());
+    },
+  });
+  new Gauge({
+    name: 'agentforge_db_size_bytes',
+    help: 'Size of the global database files.',
+    labelNames: ['file'],
+    registers: [registry],
+    collect() {
+      const b = src.dbBytes();
+      this.set({ file: 'db' }, b.main);
+      this.set({ file: 'wal' }, b.wal);
+    },
+  });
+  new Gauge({
+    name: 'agentforge_last_backup_age_seconds',
+    help: 'Age of the newest complete backup (-1 when there is none).',
+    registers: [registry],
+    collect() {
+      const at = src.lastBackupAt();
+      this.set(at === null ? -1 : (Date.now() - at) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'agentforge_process_memory_bytes',
+    help: 'Daemon process memory.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const m = process.memoryUsage();
+      this.set({ kind: 'rss' }, m.rss);
+      this.set({ kind: 'heap_used' }, m.heapUsed);
+      this.set({ kind: 'external' }, m.external);
+    },
+  });
+  return {
+    registry,
+    turnFinished: (outcome, ms) => {
+      turns.inc({ outcome });
+      latency.observe(ms / 1000);
+    },
+    eventsIngested: (n) => events.inc(n),
+  };
+}
