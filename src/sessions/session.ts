@@ -73,8 +73,11 @@ export class Session {
   }
 
   prompt(text: string, mode: 'queue' | 'interrupt' = 'queue'): Promise<TurnResult> {
-    if (this.row.state === 'removed')
+    const state = this.row.state;
+    if (state === 'removed')
       throw new SessionRequestError('session_removed', `session ${this.id} was removed`);
+    // A prompt is an implicit resume of a stopped session.
+    if (state === 'stopped') this.deps.repo.setState(this.id, 'active', Date.now());
     if (this.#queue.length >= this.deps.maxQueue) {
       throw new SessionRequestError(
         'queue_full',

@@ -92,7 +92,14 @@ export class Supervisor {
     const row = this.deps.repo.get(id);
     if (row === undefined || row.state === 'removed')
       throw new SessionRequestError('session_not_found', `no session ${id}; see: agentforge session list`);
-    const spec = this.deps.agents.get(row.agent) ?? this.agent(undefined);
+    // An agent removed from config keeps its sessions readable, but never borrows another agent's
+    // command or credentials: starting it fails with a clear `spawn` error.
+    const spec = this.deps.agents.get(row.agent) ?? {
+      ...this.agent(undefined),
+      name: row.agent,
+      credentials: {},
+      missing: true,
+    };
     const dir = join(this.deps.sessionsDir, id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const session = new Session(
@@ -208,7 +215,13 @@ export class Supervisor {
     return false;
   }
 
-  async #start(s: Session, spec: AgentSpec): Promise<LiveAgent> {
+  async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
+    if (spec.missing === true) {
+      throw new SessionError(
+        'spawn',
+        `agent ${spec.name} is no longer configured; add [agents.${spec.name}] back or start a new session`,
+      );
+    }
     const credentials: Record<string, string> = {};
     try {
       for (const [target, ref] of Object.entries(spec.credentials))

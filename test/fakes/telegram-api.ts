@@ -56,6 +56,7 @@ export class FakeTelegram {
   readonly #faults = new Map<string, Fault[]>();
   readonly #stalled = new Set<ServerResponse>();
   #port = 0;
+  readonly #sentWaiters = new Set<() => void>();
 
   constructor() {
     this.#server = createServer((req, res) => void this.#handle(req, res));
@@ -95,6 +96,29 @@ export class FakeTelegram {
 
   sentTo(chatId: number | string): SentMessage[] {
     return this.sent.filter((m) => m.chat_id === String(chatId));
+  }
+
+  /** Resolves once `count` messages have been sent to the chat (event-driven, no polling). */
+  waitForSent(chatId: number | string, count: number, timeoutMs = 15_000): Promise<SentMessage[]> {
+    const chat = String(chatId);
+    let n = this.sent.filter((m) => m.chat_id === chat).length;
+    if (n >= count) return Promise.resolve(this.sentTo(chat));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#sentWaiters.delete(wake);
+        reject(new Error(`chat ${chat}: ${n}/${count} messages after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const wake = (): void => {
+        const last = this.sent[this.sent.length - 1];
+        if (last?.chat_id !== chat) return;
+        n++;
+        if (n < count) return;
+        clearTimeout(timer);
+        this.#sentWaiters.delete(wake);
+        resolve(this.sentTo(chat));
+      };
+      this.#sentWaiters.add(wake);
+    });
   }
 
   /** Adds an incoming message update; returns its message_id. */
@@ -216,6 +240,7 @@ export class FakeTelegram {
         };
         if (typeof params['parse_mode'] === 'string') msg.parse_mode = params['parse_mode'];
         this.sent.push(msg);
+        for (const wake of this.#sentWaiters) wake();
         return ok(res, {
           message_id: msg.message_id,
           date: Math.floor(Date.now() / 1000),

@@ -50,37 +50,6 @@ export function api(h: TestHome, method: string, path: string, body?: unknown): 
   });
 }
 
-/**
- * Parses output that holds several JSON documents one after another (what `-o json` prints for
- * commands that print one object per item, e.g. `session events`).
- */
-export function parseJsonSeq<T = unknown>(text: string): T[] {
-  const docs: T[] = [];
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let start = -1;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (ch === '\\') escaped = true;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '{' || ch === '[') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (ch === '}' || ch === ']') {
-      depth--;
-      if (depth === 0) docs.push(JSON.parse(text.slice(start, i + 1)) as T);
-    }
-  }
-  if (depth !== 0) throw new Error(`unterminated JSON in: ${text.slice(0, 200)}`);
-  return docs;
-}
-
 /** `agentforge session new -o json` → the new session id. */
 export async function newSession(h: TestHome, args: readonly string[] = []): Promise<string> {
   const r = await h.run(['session', 'new', ...args, '-o', 'json']);
@@ -123,20 +92,11 @@ export async function show(h: TestHome, id: string): Promise<SessionShow> {
   return h.json<SessionShow>(['session', 'show', id]);
 }
 
-/**
- * `agentforge session events ID -o json`, parsed. One call prints at most 1000 events (the API's
- * page), so this pages with --after until a call prints nothing.
- */
+/** `agentforge session events ID -o json`, parsed (the CLI pages through the whole log itself). */
 export async function events(h: TestHome, id: string): Promise<SessionEventRow[]> {
-  const all: SessionEventRow[] = [];
-  for (;;) {
-    const after = String(all.at(-1)?.seq ?? 0);
-    const r = await h.run(['session', 'events', id, '--after', after, '-o', 'json']);
-    if (r.code !== 0) throw new Error(`session events exited ${r.code}: ${r.stderr}`);
-    const page = parseJsonSeq<SessionEventRow>(r.stdout);
-    if (page.length === 0) return all;
-    all.push(...page);
-  }
+  const r = await h.run(['session', 'events', id, '-o', 'json']);
+  if (r.code !== 0) throw new Error(`session events exited ${r.code}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { events: SessionEventRow[] }).events;
 }
 
 /** The text of an agent_message_chunk update, or undefined for any other event. */

@@ -159,16 +159,29 @@ export function registerSession(program: Command, ctx: () => Ctx): void {
     .option('--after <seq>', 'only events after this sequence number', '0')
     .action(async (id: string, opts: { follow?: boolean; after: string }) => {
       const c = ctx();
+      // Following prints one event per line: JSON Lines with -o json.
       const print = (e: Event): void =>
-        c.out.print(e, (w) =>
-          w(`#${e.seq} ${new Date(e.ts).toISOString().slice(11, 23)} ${describeEvent(e)}`),
+        c.out.line(
+          c.out.format === 'json'
+            ? JSON.stringify(e)
+            : `#${e.seq} ${new Date(e.ts).toISOString().slice(11, 23)} ${describeEvent(e)}`,
         );
       if (!opts.follow) {
-        const { events } = await c.call<{ events: Event[] }>(
-          'GET',
-          `/api/sessions/${enc(id)}/events?after=${enc(opts.after)}`,
-        );
-        for (const e of events) print(e);
+        // Page through the whole log: the API returns at most 1000 events a call.
+        const all: Event[] = [];
+        for (let after = opts.after; ;) {
+          const { events } = await c.call<{ events: Event[] }>(
+            'GET',
+            `/api/sessions/${enc(id)}/events?after=${enc(after)}&limit=1000`,
+          );
+          all.push(...events);
+          if (events.length < 1000) break;
+          after = String(events[events.length - 1]?.seq ?? after);
+        }
+        c.out.print({ events: all }, (w) => {
+          for (const e of all)
+            w(`#${e.seq} ${new Date(e.ts).toISOString().slice(11, 23)} ${describeEvent(e)}`);
+        });
         return c.exit(EXIT.ok);
       }
       const stop = new AbortController();

@@ -136,7 +136,7 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
         conn.agent.request('session/load', {
           sessionId: opts.resumeAcpSessionId,
           cwd: opts.cwd,
-          mcpServers: [],
+          mcpServers,
         }),
         timeoutMs,
         'session/load',
