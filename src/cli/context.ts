@@ -1,7 +1,8 @@
 /** What every command needs: the home, its paths, and a way to call the daemon over its socket. */
 import { readApiToken } from '../config/home.js';
-import { loadConfig, type Config } from '../config/load.js';
-import { homePaths, resolveHome, type HomePaths } from '../config/paths.js';
+import type { Config } from '../config/load.js';
+import { quickPaths } from '../config/quick-paths.js';
+import { resolveHome, type HomePaths } from '../config/paths.js';
 import { ConfigError } from '../config/errors.js';
 import { DaemonUnreachableError, udsRequest } from '../net/uds-http.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -13,8 +14,8 @@ export type Ctx = {
   readonly env: NodeJS.ProcessEnv;
   /** Paths, honouring overrides in config when the config loads. */
   readonly paths: () => HomePaths;
-  /** The config, or a CliError with exit code 6 naming every problem. */
-  readonly config: () => Config;
+  /** The config (loaded on demand: validation is the slow part of start-up), or exit code 6. */
+  readonly config: () => Promise<Config>;
   readonly call: <T>(method: string, path: string, body?: unknown) => Promise<T>;
   /** The API token, for streams that do not go through `call`. */
   readonly token: () => string;
@@ -25,7 +26,8 @@ export type Ctx = {
 
 export function createCtx(out: Out, env: NodeJS.ProcessEnv): Ctx {
   const home = resolveHome(env);
-  const config = (): Config => {
+  const config = async (): Promise<Config> => {
+    const { loadConfig } = await import('../config/load.js');
     try {
       return loadConfig(home);
     } catch (err) {
@@ -33,13 +35,7 @@ export function createCtx(out: Out, env: NodeJS.ProcessEnv): Ctx {
       throw err;
     }
   };
-  const paths = (): HomePaths => {
-    try {
-      return loadConfig(home).paths;
-    } catch {
-      return homePaths(home);
-    }
-  };
+  const paths = (): HomePaths => quickPaths(home);
   const token = (): string => {
     const p = paths();
     try {

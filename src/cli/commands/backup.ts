@@ -2,13 +2,12 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createBackup, listBackups, pruneBackups } from '../../ops/backup.js';
-import { RestoreError, restoreBackup, verifyBackup } from '../../ops/restore.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatBytes } from '../output.js';
 
-function locate(c: Ctx, ref: string | undefined): string {
+async function locate(c: Ctx, ref: string | undefined): Promise<string> {
+  const { listBackups } = await import('../../ops/backup.js');
   const backups = c.paths().backups;
   if (ref === undefined) {
     const newest = listBackups(backups)[0];
@@ -29,7 +28,8 @@ export function registerBackup(program: Command, ctx: () => Ctx): void {
     .description('take a backup now (safe while the daemon runs) and keep the newest [backup] keep')
     .action(async () => {
       const c = ctx();
-      const config = c.config();
+      const config = await c.config();
+      const { createBackup, pruneBackups } = await import('../../ops/backup.js');
       const info = await createBackup(config.paths);
       const pruned = pruneBackups(config.paths.backups, config.backup.keep);
       c.out.print({ ...info, pruned }, (w) =>
@@ -43,8 +43,9 @@ export function registerBackup(program: Command, ctx: () => Ctx): void {
   backup
     .command('list')
     .description('list backups, newest first')
-    .action(() => {
+    .action(async () => {
       const c = ctx();
+      const { listBackups } = await import('../../ops/backup.js');
       const list = listBackups(c.paths().backups);
       c.out.print({ backups: list }, (w) => {
         if (list.length === 0) w('no backups yet');
@@ -60,7 +61,8 @@ export function registerBackup(program: Command, ctx: () => Ctx): void {
     )
     .action(async (ref: string | undefined) => {
       const c = ctx();
-      const report = await verifyBackup(locate(c, ref));
+      const { verifyBackup } = await import('../../ops/restore.js');
+      const report = await verifyBackup(await locate(c, ref));
       c.out.print(report, (w) => {
         w(report.ok ? `${report.dir}: OK (${report.files} files)` : `${report.dir}: FAILED`);
         for (const p of report.problems) w(`  ${p.file}: ${p.problem}`);
@@ -72,9 +74,10 @@ export function registerBackup(program: Command, ctx: () => Ctx): void {
     .command('restore <backup>')
     .description('restore into an empty home (default: $AGENTFORGE_HOME); makes a new API token')
     .option('--to <dir>', 'the new home to restore into')
-    .action((ref: string, o: { to?: string }) => {
+    .action(async (ref: string, o: { to?: string }) => {
       const c = ctx();
-      const dir = locate(c, ref);
+      const { RestoreError, restoreBackup } = await import('../../ops/restore.js');
+      const dir = await locate(c, ref);
       const home = o.to === undefined ? c.home : resolve(o.to);
       try {
         const r = restoreBackup(dir, home);

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/errors.js';
 import { formatDuration } from '../../config/duration.js';
-import { loadConfig } from '../../config/load.js';
 import type { Ctx } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -24,9 +23,9 @@ export function registerConfig(program: Command, ctx: () => Ctx): void {
   config
     .command('show')
     .description('print the effective config, defaults filled in (secret references only, never values)')
-    .action(() => {
+    .action(async () => {
       const c = ctx();
-      const cfg = c.config();
+      const cfg = await c.config();
       c.out.print(toPlain(cfg), (w) => w(JSON.stringify(toPlain(cfg), null, 2)));
       return c.exit(EXIT.ok);
     });
@@ -34,8 +33,9 @@ export function registerConfig(program: Command, ctx: () => Ctx): void {
   config
     .command('validate')
     .description('check config.toml; prints file:line and key path for every error (exit 6 when invalid)')
-    .action(() => {
+    .action(async () => {
       const c = ctx();
+      const { loadConfig } = await import('../../config/load.js');
       try {
         const cfg = loadConfig(c.home);
         c.out.print({ valid: true, file: cfg.file, errors: [] }, (w) => w(`${cfg.file} is valid`));

@@ -3,18 +3,16 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../config/errors.js';
 import { parseDuration } from '../../config/duration.js';
 import { lockHolder } from '../../instance/lock.js';
-import { preflight } from '../../ops/preflight.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printFindings } from './doctor.js';
 import { startDetached, stopDaemon } from './daemon-control.js';
 import { initHome } from '../../config/home.js';
-import { loadConfig } from '../../config/load.js';
 
 /** The daemon may take shutdown_timeout to drain turns, plus time to stop agents and close files. */
-function stopWaitMs(c: Ctx): number {
+async function stopWaitMs(c: Ctx): Promise<number> {
   try {
-    return c.config().daemon.shutdown_timeout + 10_000;
+    return (await c.config()).daemon.shutdown_timeout + 10_000;
   } catch {
     return 40_000;
   }
@@ -33,7 +31,7 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
     .action(async (opts: { foreground?: boolean }) => {
       const c = ctx();
       initHome(c.home);
-      const config = c.config(); // exit 6 with the same text the daemon would print
+      const config = await c.config(); // exit 6 with the same text the daemon would print
       const holder = lockHolder(config.paths.lock);
       if (holder !== undefined)
         throw new CliError(`agentforge is already running (pid ${holder.pid})`, EXIT.failure);
@@ -54,7 +52,7 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
     .option('--timeout <duration>', 'how long to wait for it to exit (default: shutdown_timeout + 10s)')
     .action(async (opts: { timeout?: string }) => {
       const c = ctx();
-      const timeoutMs = opts.timeout === undefined ? stopWaitMs(c) : parseDuration(opts.timeout);
+      const timeoutMs = opts.timeout === undefined ? await stopWaitMs(c) : parseDuration(opts.timeout);
       if (timeoutMs === undefined)
         throw new CliError(`--timeout: expected a duration like "30s", got "${opts.timeout}"`, EXIT.usage);
       const stopped = await stopDaemon(c.paths(), timeoutMs);
@@ -77,10 +75,10 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
     )
     .action(async (opts: { timeout?: string }) => {
       const c = ctx();
-      const config = c.config();
+      const config = await c.config();
       const stopped = await stopDaemon(
         config.paths,
-        (opts.timeout === undefined ? undefined : parseDuration(opts.timeout)) ?? stopWaitMs(c),
+        (opts.timeout === undefined ? undefined : parseDuration(opts.timeout)) ?? (await stopWaitMs(c)),
       );
       const pid = await startDetached(config.paths, c.env);
       c.out.print({ restarted: true, previous_pid: stopped?.pid ?? null, pid }, (w) =>
@@ -96,11 +94,12 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
       const c = ctx();
       let config;
       try {
-        config = loadConfig(c.home);
+        config = (await import('../../config/load.js')).loadConfig(c.home);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         config = err;
       }
+      const { preflight } = await import('../../ops/preflight.js');
       const findings = await preflight(c.paths(), config);
       const failed = findings.filter((f) => f.severity === 'error');
       c.out.print({ ok: failed.length === 0, findings }, (w) => printFindings(w, findings));

@@ -3,9 +3,7 @@ import type { Command } from 'commander';
 import { chmodSync, existsSync } from 'node:fs';
 import { ConfigError } from '../../config/errors.js';
 import { initHome } from '../../config/home.js';
-import { loadConfig } from '../../config/load.js';
 import type { DoctorReport, Finding } from '../../contract.js';
-import { runDoctor } from '../../ops/doctor/run.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -60,6 +58,10 @@ async function doctorReport(c: Ctx, only: string | undefined): Promise<DoctorRep
   } catch (err) {
     if (!(err instanceof CliError) || err.exitCode !== EXIT.notRunning) throw err;
   }
+  const [{ loadConfig }, { runDoctor }] = await Promise.all([
+    import('../../config/load.js'),
+    import('../../ops/doctor/run.js'),
+  ]);
   let config;
   try {
     config = loadConfig(c.home);

@@ -4,8 +4,6 @@
  * environment the daemon gave this process.
  */
 import type { Command } from 'commander';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -23,6 +21,10 @@ export function registerMcpBridge(program: Command, ctx: () => Ctx): void {
           EXIT.usage,
         );
       }
+      const [{ StreamableHTTPClientTransport }, { StdioServerTransport }] = await Promise.all([
+        import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+        import('@modelcontextprotocol/sdk/server/stdio.js'),
+      ]);
       const http = new StreamableHTTPClientTransport(new URL(url), {
         requestInit: { headers: { Authorization: `Bearer ${token}` } },
       });

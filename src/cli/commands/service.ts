@@ -40,10 +40,10 @@ export function registerService(program: Command, ctx: () => Ctx): void {
     .option('--user', 'a user unit (~/.config/systemd/user)')
     .option('--system', 'a system unit (/etc/systemd/system); runs as the current user')
     .option('--print', 'print the unit instead of writing it')
-    .action((o: ScopeOpts & { print?: boolean }) => {
+    .action(async (o: ScopeOpts & { print?: boolean }) => {
       const c = ctx();
       const scope = scopeOf(o);
-      const config = c.config();
+      const config = await c.config();
       const unit = renderUnit({
         scope,
         nodePath: process.execPath,
