@@ -11,7 +11,7 @@ export function quickPaths(home: string): HomePaths {
   const base = homePaths(home);
   let raw: Record<string, unknown>;
   try {
-    raw = parse(readFileSync(base.config, 'utf8')) as Record<string, unknown>;
+    raw = parse(readFileSync(base.config, 'utf8'));
   } catch {
     return base;
   }
