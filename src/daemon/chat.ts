@@ -5,7 +5,6 @@
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { groupRoutes } from '../api/groups-routes.js';
-import { TelegramChannel } from '../channels/telegram/bot.js';
 import type { Config } from '../config/load.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { ChannelStatus } from '../contract.js';
@@ -23,9 +22,9 @@ import { OutboxRepo } from '../store/outbox-repo.js';
 import { PairingRepo } from '../store/pairing-repo.js';
 import { groupTurns } from './group-turns.js';
 
-export type Chat = ReturnType<typeof createChat>;
+export type Chat = Awaited<ReturnType<typeof createChat>>;
 
-export function createChat(deps: {
+export async function createChat(deps: {
   db: Db;
   config: Config;
   supervisor: Supervisor;
@@ -43,6 +42,8 @@ export function createChat(deps: {
 
   const tg = config.channels.telegram;
   if (tg.enabled && tg.token !== undefined) {
+    // grammY is loaded only when Telegram is on: start-up time and idle memory are budgets too.
+    const { TelegramChannel } = await import('../channels/telegram/bot.js');
     channels.set(
       'telegram',
       new TelegramChannel({

@@ -17,7 +17,7 @@ import { sessionRoutes } from '../api/sessions-routes.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
 import { createChat, type Chat } from './chat.js';
-import { createMetrics, type Metrics } from '../ops/metrics.js';
+import type { Metrics } from '../ops/metrics.js';
 import { existsSync, statSync } from 'node:fs';
 import { livenessProbes } from './liveness.js';
 import { createNotifier, watchdogIntervalMs } from '../ops/sd-notify.js';
@@ -113,7 +113,7 @@ async function boot(
   const late: { automation?: Automation; chat?: Chat } = {};
   const sizeOf = (f: string): number => (existsSync(f) ? statSync(f).size : 0);
   const metrics: Metrics | undefined = config.metrics.enabled
-    ? createMetrics({
+    ? (await import('../ops/metrics.js')).createMetrics({
         queueDepth: () => supervisor.queueDepth() + (late.chat?.queueDepth() ?? 0),
         liveAgents: () => supervisor.slots.live,
         deliveries: () => late.chat?.outbox.stats ?? { sent: 0, retried: 0, failed: 0, rateLimited: 0 },
@@ -143,7 +143,7 @@ async function boot(
 
   const readiness = new Readiness();
   readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
-  const chat = createChat({ db, config, supervisor, log: root.log, env: process.env, readiness });
+  const chat = await createChat({ db, config, supervisor, log: root.log, env: process.env, readiness });
   late.chat = chat;
   const automation = await createAutomation({
     db,
