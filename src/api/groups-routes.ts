@@ -6,8 +6,7 @@ import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { PairingRepo } from '../store/pairing-repo.js';
 import { ApiError } from './errors.js';
 import { parseBody } from './body.js';
-
-export const GROUP_FOLDER = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+import { GROUP_FOLDER_RE } from '../config/paths.js';
 
 export type GroupRoutesDeps = {
   readonly groups: GroupsRepo;
@@ -22,7 +21,7 @@ const addGroup = z.strictObject({
     .union([z.string().regex(/^-?\d+$/, 'chat must be a numeric chat id'), z.number().int()])
     .transform(String),
   channel: z.enum(['telegram']).default('telegram'),
-  folder: z.string().regex(GROUP_FOLDER, 'folder: lowercase letters, digits, - and _ (max 64)').optional(),
+  folder: z.string().regex(GROUP_FOLDER_RE, 'folder: lowercase letters, digits, - and _ (max 64)').optional(),
   agent: z.string().min(1).optional(),
   main: z.boolean().default(false),
   trigger: z.string().min(1).optional(),

@@ -6,9 +6,10 @@ import { TaskError, type TaskService } from '../scheduler/tasks.js';
 import type { TasksRepo } from '../store/tasks-repo.js';
 import { ApiError } from './errors.js';
 import { parseBody } from './body.js';
+import { GROUP_FOLDER_RE } from '../config/paths.js';
 
 const addTask = z.strictObject({
-  group: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'group: a group folder, e.g. "cli" or "team"'),
+  group: z.string().regex(GROUP_FOLDER_RE, 'group: a group folder, e.g. "cli" or "team"'),
   prompt: z.string().min(1).max(20_000),
   schedule_type: z.enum(['cron', 'interval', 'once']),
   schedule_value: z.string().min(1).max(200),

@@ -53,3 +53,6 @@ export function underHome(home: string, value: string | undefined, fallback: str
 
 /** A Unix socket path longer than this is silently truncated by the kernel on Linux/macOS. */
 export const MAX_SOCKET_PATH_BYTES = 103;
+
+/** A group folder name under groups/: safe as a path segment, no traversal, no hidden files. */
+export const GROUP_FOLDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;

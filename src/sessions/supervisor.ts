@@ -22,6 +22,7 @@ import { decideByPolicy, DEFAULT_ASK_TIMEOUT_MS, toResponse } from './permission
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
+import { GROUP_FOLDER_RE } from '../config/paths.js';
 
 export type SupervisorDeps = {
   readonly repo: SessionsRepo;
@@ -43,7 +44,6 @@ export type SupervisorDeps = {
 };
 
 export const STDERR_TAIL_BYTES = 8 * 1024;
-export const GROUP_FOLDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MEMORY_FILE_TEMPLATE = "# Memory\n\nNotes this group's agent keeps between sessions.\n";
 
 export class Supervisor {

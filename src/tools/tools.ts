@@ -12,8 +12,7 @@ import type { GroupsRepo } from '../store/groups-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { TaskRow, TasksRepo } from '../store/tasks-repo.js';
 import type { Caller } from './identity.js';
-
-export const GROUP_FOLDER = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+import { GROUP_FOLDER_RE } from '../config/paths.js';
 
 export type ToolDeps = {
   readonly groups: GroupsRepo;
@@ -121,7 +120,7 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
       prompt: z.string().min(1).max(20_000),
       ...scheduleFields,
       context_mode: z.enum(['group', 'isolated']).optional(),
-      group: z.string().regex(GROUP_FOLDER).optional(),
+      group: z.string().regex(GROUP_FOLDER_RE).optional(),
     },
     (a) => {
       const t = deps.tasks.create(
@@ -141,7 +140,7 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
   tool(
     'list_tasks',
     'List scheduled tasks of this group (main: all groups, or one by name).',
-    { group: z.string().regex(GROUP_FOLDER).optional() },
+    { group: z.string().regex(GROUP_FOLDER_RE).optional() },
     (a) => {
       const rows =
         caller.isMain && a.group === undefined
@@ -200,7 +199,7 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
     'Register a chat as a group (main group only).',
     {
       chat_id: z.string().regex(/^-?\d+$/),
-      folder: z.string().regex(GROUP_FOLDER),
+      folder: z.string().regex(GROUP_FOLDER_RE),
       trigger: z.string().min(1).max(64).optional(),
       name: z.string().max(200).optional(),
     },
