@@ -88,6 +88,23 @@ async function boot(
   const log = root.log.child({ component: 'daemon' });
   booting.log = log;
   installCrashHandlers(log);
+  // Signals are handled from here on: a SIGTERM during boot finishes booting, then shuts down.
+  let requestStop!: (signal: NodeJS.Signals) => void;
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
+  let stopped!: () => void;
+  const finished = new Promise<void>((resolve) => (stopped = resolve));
+  const removeSignals = installSignalHandlers({
+    deadlineMs: config.daemon.shutdown_timeout + SHUTDOWN_SLACK_MS,
+    onForce: (why) => {
+      log.error({ why }, 'forced exit');
+      process.exit(1);
+    },
+    onShutdown: async (signal) => {
+      requestStop(signal);
+      await finished;
+    },
+  });
+  cleanup.push(removeSignals);
   log.info({ home: paths.home, staleLock: lock.tookOverStale }, 'daemon starting');
 
   const { db, applied } = openGlobalStore(paths.db);
@@ -179,7 +196,14 @@ async function boot(
     // The file on disk, not the boot-time copy: an operator editing config.toml wants to know now.
     doctor: (only) =>
       runDoctor(
-        { paths, config: reloadConfig(opts.home), inDaemon: true, uid: process.getuid?.(), env: process.env },
+        {
+          paths,
+          config: reloadConfig(opts.home),
+          inDaemon: true,
+          uid: process.getuid?.(),
+          env: process.env,
+          channels: () => [...chat.channels.values()].map((ch) => ch.status()),
+        },
         undefined,
         only,
       ),
@@ -262,26 +286,17 @@ async function boot(
     cleanup.unshift(() => watchdog.stop());
   }
 
-  return await new Promise<number>((resolve) => {
-    const remove = installSignalHandlers({
-      deadlineMs: config.daemon.shutdown_timeout + SHUTDOWN_SLACK_MS,
-      onForce: (why) => {
-        log.error({ why }, 'forced exit');
-        process.exit(1);
-      },
-      onShutdown: async (signal) => {
-        log.info({ signal }, 'shutting down');
-        await notifier.send('STOPPING=1', 'STATUS=stopping');
-        listeners.stopAccepting();
-        await chat.stopIntake();
-        automation.scheduler.stop();
-        await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
-        remove(); // only now: a second SIGTERM during the drain must reach onForce
-        await runCleanup(cleanup);
-        resolve(0);
-      },
-    });
-  });
+  const signal = await stopRequested;
+  log.info({ signal }, 'shutting down');
+  await notifier.send('STOPPING=1', 'STATUS=stopping');
+  listeners.stopAccepting();
+  await chat.stopIntake();
+  automation.scheduler.stop();
+  await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
+  removeSignals(); // only now: a second SIGTERM during the drain must reach the forced exit
+  await runCleanup(cleanup);
+  stopped();
+  return 0;
 }
 
 /**

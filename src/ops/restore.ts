@@ -15,10 +15,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { ZodError } from 'zod';
 import { initHome } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
-import { homePaths } from '../config/paths.js';
+import { GROUP_FOLDER_RE, homePaths } from '../config/paths.js';
 import { openDatabase } from '../store/db.js';
 import { MANIFEST, readManifest, sha256File, type Manifest } from './backup.js';
 import { runDoctor } from './doctor/run.js';
@@ -51,11 +52,14 @@ export function checkFiles(dir: string): { manifest: Manifest | undefined; probl
   try {
     manifest = readManifest(dir);
   } catch (err) {
+    // A ZodError's message is a JSON dump whose first line is "["; name each bad field instead.
+    const why =
+      err instanceof ZodError
+        ? err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+        : (err as Error).message.split('\n')[0];
     return {
       manifest: undefined,
-      problems: [
-        { file: MANIFEST, problem: `missing or invalid manifest: ${(err as Error).message.split('\n')[0]}` },
-      ],
+      problems: [{ file: MANIFEST, problem: `missing or invalid manifest: ${why}` }],
     };
   }
   const problems: BackupProblem[] = [];
@@ -95,7 +99,12 @@ export async function verifyBackup(dir: string): Promise<VerifyReport> {
   if (manifest !== undefined && problems.length === 0) {
     const home = mkdtempSync(join(tmpdir(), 'af-verify-'));
     try {
-      restoreFiles(dir, manifest, home);
+      try {
+        restoreFiles(dir, manifest, home);
+      } catch (err) {
+        problems.push({ file: '(restored home)', problem: (err as Error).message });
+        return { ok: false, dir, files: manifest.files.length, problems };
+      }
       const paths = homePaths(home);
       let config;
       try {
@@ -134,7 +143,44 @@ function restoreFiles(dir: string, manifest: Manifest, home: string): void {
     copyFileSync(join(dir, f.path), dest);
     chmodSync(dest, 0o600);
   }
+  rehomeSessions(homePaths(root));
   initHome(home); // the missing folders and a new API token
+}
+
+/**
+ * The sessions index records absolute paths and live processes of the home it was taken from.
+ * In the restored home each session works in the restored workspace, and no process is recorded:
+ * otherwise boot-time orphan recovery would kill the agents of the original, still-running home
+ * (same pid and start time), and agents would read and write the original home's workspace.
+ */
+function rehomeSessions(paths: ReturnType<typeof homePaths>): void {
+  if (!existsSync(paths.db)) return;
+  const db = openDatabase(paths.db);
+  try {
+    const hasSessions = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'")
+      .get();
+    if (hasSessions === undefined) return;
+    const rows = db.prepare('SELECT id, group_folder FROM sessions').all() as Array<{
+      id: string;
+      group_folder: string;
+    }>;
+    const update = db.prepare(
+      'UPDATE sessions SET workspace = ?, pid = NULL, pgid = NULL, proc_start_time = NULL WHERE id = ?',
+    );
+    db.transaction(() => {
+      for (const r of rows) {
+        if (!GROUP_FOLDER_RE.test(r.group_folder))
+          throw new RestoreError(
+            `session ${r.id} has an invalid group folder ${JSON.stringify(r.group_folder)}`,
+          );
+        update.run(join(paths.groups, r.group_folder), r.id);
+      }
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
 }
 
 /** Restores into `home`, which must not exist or be empty. Verifies the files first. */
@@ -150,8 +196,16 @@ export function restoreBackup(dir: string, home: string): { files: number } {
       `backup ${dir} failed verification: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`,
     );
   }
+  const created = !existsSync(home);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   chmodSync(home, 0o700);
-  restoreFiles(dir, manifest, home);
+  try {
+    restoreFiles(dir, manifest, home);
+  } catch (err) {
+    // The home was empty or absent: leave it as it was.
+    if (created) rmSync(home, { recursive: true, force: true });
+    else for (const e of readdirSync(home)) rmSync(join(home, e), { recursive: true, force: true });
+    throw err;
+  }
   return { files: manifest.files.length };
 }

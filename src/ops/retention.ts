@@ -31,7 +31,26 @@ export type SweepReport = {
   nearCap: boolean;
 };
 
-function reclaim(db: Db): void {
+/** SQLite's auto_vacuum = INCREMENTAL. */
+const AUTO_VACUUM_INCREMENTAL = 2;
+
+function reclaim(db: Db, log: Logger, file: string): void {
+  // incremental_vacuum does nothing unless the file is in incremental auto-vacuum mode, and that
+  // mode only takes effect on a file that was empty when it was set (openDatabase switches to WAL
+  // first, which already initialises the file). A file that is not in that mode yet and has free
+  // pages is converted once with a full VACUUM; from then on the incremental vacuum works.
+  try {
+    if (
+      Number(db.pragma('auto_vacuum', { simple: true })) !== AUTO_VACUUM_INCREMENTAL &&
+      Number(db.pragma('freelist_count', { simple: true })) > 0
+    ) {
+      db.pragma('auto_vacuum = INCREMENTAL');
+      db.exec('VACUUM');
+      log.info({ file }, 'database converted to incremental auto-vacuum');
+    }
+  } catch (err) {
+    log.warn({ err, file }, 'could not convert the database to incremental auto-vacuum; will retry');
+  }
   db.pragma('incremental_vacuum');
   db.pragma('wal_checkpoint(TRUNCATE)');
 }
@@ -69,7 +88,7 @@ export function sweepRetention(deps: {
       .run(runCutoff).changes;
     db.prepare('DELETE FROM pairing_codes WHERE expires_at < ?').run(now - DAY);
   })();
-  reclaim(db);
+  reclaim(db, deps.log, db.name);
 
   const eventsCutoff = now - policy.events_days * DAY;
   if (existsSync(deps.sessionsDir)) {
@@ -79,7 +98,7 @@ export function sweepRetention(deps: {
       const edb = openDatabase(file);
       try {
         report.events += edb.prepare('DELETE FROM events WHERE ts < ?').run(eventsCutoff).changes;
-        reclaim(edb);
+        reclaim(edb, deps.log, file);
       } finally {
         edb.close();
       }

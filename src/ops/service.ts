@@ -30,10 +30,18 @@ export function unitPath(scope: ServiceScope, env: NodeJS.ProcessEnv = process.e
   return join(config, 'systemd/user', SERVICE_NAME);
 }
 
-/** systemd wants absolute paths and quotes arguments with spaces. */
-function q(arg: string): string {
-  return /[\s"'\\]/.test(arg) ? `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : arg;
+/**
+ * One value in a unit file: systemd wants absolute paths, quotes arguments with spaces, and expands
+ * `%` specifiers in every value we write (and `$VAR` in ExecStart=), so a literal `%` is written
+ * `%%` and, in a command line, a literal `$` is written `$$`.
+ */
+export function unitValue(arg: string, opts: { command?: boolean } = {}): string {
+  let v = arg.replace(/%/g, '%%');
+  if (opts.command) v = v.replace(/\$/g, '$$$$');
+  return /[\s"'\\]/.test(v) ? `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : v;
 }
+const q = unitValue;
+const cmd = (arg: string): string => unitValue(arg, { command: true });
 
 export function renderUnit(o: UnitOptions): string {
   const stopSec = Math.ceil(o.shutdownTimeoutMs / 1000) + 15;
@@ -48,7 +56,7 @@ export function renderUnit(o: UnitOptions): string {
     'Type=notify',
     // READY/WATCHDOG come from a systemd-notify child of the daemon, not the main pid.
     'NotifyAccess=all',
-    `ExecStart=${q(o.nodePath)} ${q(o.binPath)} daemon start --foreground`,
+    `ExecStart=${cmd(o.nodePath)} ${cmd(o.binPath)} daemon start --foreground`,
     `Environment=AGENTFORGE_HOME=${q(o.home)}`,
     ...(o.user !== undefined ? [`User=${o.user}`] : []),
     `WatchdogSec=${WATCHDOG_SEC}`,

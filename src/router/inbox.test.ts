@@ -244,6 +244,26 @@ describe('group chats', () => {
     ]);
   });
 
+  it('the trigger is a name, not a prefix, and is matched literally', () => {
+    groups.add({ folder: 'team', channel: 'telegram', chatId: '-100', trigger: '@Andy' }, now);
+    groups.add({ folder: 'ops', channel: 'telegram', chatId: '-200', trigger: '!ai?' }, now);
+    const ib = inbox();
+    ib.accept([
+      groupMsg({ text: 'ask @Andyman about it' }),
+      groupMsg({ text: "what's @andy's view?" }),
+      groupMsg({ text: 'done, @ANDY.' }),
+      groupMsg({ chatId: '-200', text: 'hey !a go' }),
+      groupMsg({ chatId: '-200', text: 'hey !ai? go' }),
+    ]);
+    expect(allMessages().map((m) => [m.text, m.status])).toEqual([
+      ['ask @Andyman about it', 'context'],
+      ["what's @andy's view?", 'queued'],
+      ['done, @ANDY.', 'queued'],
+      ['hey !a go', 'context'],
+      ['hey !ai? go', 'queued'],
+    ]);
+  });
+
   it('a mention of the bot or a reply to the bot triggers, whatever the trigger word', () => {
     groups.add({ folder: 'team', channel: 'telegram', chatId: '-100', trigger: '@Andy' }, now);
     const ib = inbox();

@@ -151,6 +151,10 @@ export class Inbox implements InboundSink {
 
   #hasTrigger(group: GroupRow, text: string): boolean {
     const trigger = group.trigger ?? this.deps.trigger();
-    return trigger !== null && trigger !== '' && text.toLowerCase().includes(trigger.toLowerCase());
+    if (trigger === null || trigger === '') return false;
+    // "@Andy" triggers on "@andy," or "@Andy's" but not on "@Andyman" (somebody else's name).
+    const escaped = trigger.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const wordEnd = /\w$/.test(trigger) ? '(?![\\w])' : '';
+    return new RegExp(`${escaped}${wordEnd}`, 'i').test(text);
   }
 }

@@ -1,10 +1,10 @@
 /**
  * Delivers the outbox. Woken by new rows (event-driven); a single timer is armed for the next
  * deferred row. Each row is split into parts at send time and `parts_sent` is committed after each
- * part, so a crash never resends a part that went out. Per chat, rows go out in order, so a row
- * held back (429 retry_after, backoff, pacing) holds back the rows behind it. 429 waits retry_after
- * without counting an attempt; network and 5xx errors back off; a delivery that fails for good is marked failed, never
- * dropped silently.
+ * part, so a crash resends at most the one part that was in flight. Per chat, rows go out in order:
+ * a row held back (429 retry_after, backoff, pacing) holds back the rows behind it. 429 waits
+ * retry_after without counting an attempt; network and 5xx errors back off; a delivery that fails
+ * for good is marked failed, never dropped silently.
  */
 import type { Logger } from 'pino';
 import type { OutboxRepo, OutboxRow } from '../store/outbox-repo.js';
@@ -12,7 +12,8 @@ import { Pacer } from './pacing.js';
 import type { Channel } from './ports.js';
 import { splitMessage } from './split.js';
 
-export const MAX_DELIVERY_ATTEMPTS = 8;
+/** With the back-off cap this rides out about an hour of Telegram being unreachable. */
+export const MAX_DELIVERY_ATTEMPTS = 20;
 export const DELIVERY_BACKOFF_BASE_MS = 1_000;
 export const DELIVERY_BACKOFF_MAX_MS = 5 * 60_000;
 

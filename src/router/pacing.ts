@@ -35,7 +35,9 @@ export class Pacer {
       sends.push(now);
       this.#groupSends.set(chatId, sends);
     }
-    if (this.#lastByChat.size > 10_000) this.#lastByChat.clear(); // bounded memory; worst case one early send
+    // Bounded memory for many chats; the worst case after a clear is one send a little early.
+    if (this.#lastByChat.size > 10_000) this.#lastByChat.clear();
+    if (this.#groupSends.size > 10_000) this.#groupSends.clear();
   }
 }
 

@@ -21,11 +21,14 @@ export function validateSchedule(s: Schedule, now: number): void {
       throw new ScheduleError(
         `cron "${s.value}" must have 5 fields: minute hour day-of-month month day-of-week`,
       );
+    let next: Date | null;
     try {
-      cron(s).nextRun(new Date(now));
+      next = cron(s).nextRun(new Date(now));
     } catch (err) {
       throw new ScheduleError(`cron "${s.value}" is invalid: ${(err as Error).message}`);
     }
+    // Five fields have no year, so a pattern with no next run never fires (e.g. 30 February).
+    if (next === null) throw new ScheduleError(`cron "${s.value}" never fires: no date matches it`);
     return;
   }
   if (s.type === 'interval') {
@@ -59,22 +62,27 @@ export function nextRunAfter(s: Schedule, after: number, anchor?: number): numbe
   return at > after ? at : null;
 }
 
-/** Due times in (from, to], at most `max` of them (for missed-run accounting). */
-export function dueTimesBetween(
-  s: Schedule,
-  from: number,
-  to: number,
-  firstDue: number,
-  max: number,
-): number[] {
-  const times: number[] = [];
-  for (
-    let t: number | null = firstDue;
-    t !== null && t <= to && times.length < max;
-    t = nextRunAfter(s, t, t)
-  ) {
-    if (t > from || times.length === 0) times.push(t);
-    if (s.type === 'once') break;
+/**
+ * The latest `max` due times in [firstDue, to], oldest first (for missed-run accounting). The
+ * latest, not the first: after a long outage the policy needs the most recent occurrences (the
+ * one run-once makes up, the ones inside the catch-up window); older ones beyond `max` are not
+ * listed. No forward walk over every occurrence, so a minutely task down for a month is cheap.
+ */
+export function latestDueTimes(s: Schedule, firstDue: number, to: number, max: number): number[] {
+  if (firstDue > to || max < 1) return [];
+  if (s.type === 'once') return [firstDue];
+  if (s.type === 'interval') {
+    const ms = parseDuration(s.value) as number;
+    const last = Math.floor((to - firstDue) / ms);
+    const times: number[] = [];
+    for (let i = Math.max(0, last - max + 1); i <= last; i++) times.push(firstDue + i * ms);
+    return times;
   }
-  return times;
+  // croner walks backwards from just after `to` (previousRuns is strictly before its reference).
+  const times = cron(s)
+    .previousRuns(max, new Date(to + 1))
+    .map((d) => d.getTime())
+    .filter((t) => t >= firstDue)
+    .reverse();
+  return times.length > 0 ? times : [firstDue];
 }

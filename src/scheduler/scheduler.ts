@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { RunRow, TaskRow, TasksRepo } from '../store/tasks-repo.js';
-import { dueTimesBetween, nextRunAfter, type Schedule } from './schedule.js';
+import { latestDueTimes, nextRunAfter, type Schedule } from './schedule.js';
 
 export const MAX_RUN_ATTEMPTS = 3;
 export const RETRY_BASE_MS = 30_000;
@@ -101,13 +101,7 @@ export class Scheduler {
       }
       for (const task of repo.due(now)) {
         const schedule = scheduleOf(task);
-        const times = dueTimesBetween(
-          schedule,
-          -Infinity,
-          now,
-          task.next_run_at as number,
-          MAX_MISSED_RECORDED,
-        );
+        const times = latestDueTimes(schedule, task.next_run_at as number, now, MAX_MISSED_RECORDED);
         const runTimes =
           policy === 'skip'
             ? []

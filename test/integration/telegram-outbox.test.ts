@@ -63,6 +63,19 @@ describe('telegram outbox', () => {
       parse_mode: 'HTML',
     });
 
+    // Telegram counts the 4096 characters after entity parsing: a reply that escaping makes longer
+    // than that still goes out as one message, and reads back exactly as written.
+    const heavy = 'a<b & c>d '.repeat(380).trim(); // 3799 characters, ~7000 once escaped
+    s.tg.pushMessage({ chatId: 111, from: ANN, text: `echo ${heavy}` });
+    const escaped = await waitFor(
+      () => s!.tg.sentTo(111).find((m) => m.text.startsWith('a&lt;b')),
+      15_000,
+      'the escape-heavy reply',
+    );
+    expect(escaped.text.length).toBeGreaterThan(4096);
+    expect(escaped.text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')).toBe(heavy);
+    expect(s.tg.sentTo(111)).toHaveLength(2);
+
     s.tg.rejectEntities = true;
     s.tg.pushMessage({ chatId: 111, from: ANN, text: 'echo **plain** x<y' });
     const plain = await waitFor(

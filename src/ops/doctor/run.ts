@@ -4,6 +4,7 @@
  */
 import type { DoctorReport, Finding, Severity } from '../../contract.js';
 import { agentsMemoryCap, agentsResolvable } from './checks-agents.js';
+import { telegramPolling } from './checks-channels.js';
 import { daemonSocket } from './checks-daemon.js';
 import { backupAge, turnLogsCap } from './checks-ops.js';
 import { configValid, homePermissions, logsWritable, tokenPermissions } from './checks-home.js';
@@ -27,6 +28,7 @@ export const CHECKS: readonly Check[] = [
   agentsMemoryCap,
   backupAge,
   turnLogsCap,
+  telegramPolling,
 ];
 
 export async function runDoctor(

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/load.js';
 import type { ConfigError } from '../../config/errors.js';
 import type { HomePaths } from '../../config/paths.js';
-import type { Finding } from '../../contract.js';
+import type { ChannelStatus, Finding } from '../../contract.js';
 
 /** What every check may look at. Built by the caller: the CLI (daemon down) or the daemon itself. */
 export type DoctorContext = {
@@ -13,6 +13,8 @@ export type DoctorContext = {
   readonly uid: number | undefined;
   /** The environment agent commands are looked up in. */
   readonly env: NodeJS.ProcessEnv;
+  /** Live channel state, only inside the daemon. */
+  readonly channels?: () => ReadonlyArray<ChannelStatus & { readonly conflict: boolean }>;
 };
 
 export type Check = {
