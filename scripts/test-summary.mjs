@@ -1,17 +1,28 @@
-// Prints the plain closing line CI reads, "N passed, N failed", from vitest's JSON report.
+// Prints the plain closing line CI reads, "N passed, N failed", from one or more vitest JSON
+// reports (the main suite and the chaos suite). A missing report counts as a failure: that run
+// did not complete.
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? '.vitest-results.json';
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch {
-  console.log('0 passed, 1 failed');
-  console.error(`no vitest JSON report at ${file}: the test run did not complete`);
-  process.exit(1);
+const files = process.argv.slice(2);
+if (files.length === 0) files.push('.vitest-results.json');
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let ok = true;
+for (const file of files) {
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    console.error(`no vitest JSON report at ${file}: that test run did not complete`);
+    failed += 1;
+    ok = false;
+    continue;
+  }
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTests ?? 0);
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  if (report.success === false) ok = false;
 }
-const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTests ?? 0);
-const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 || report.success === false ? 1 : 0);
+process.exit(failed > 0 || !ok ? 1 : 0);
