@@ -3,17 +3,11 @@
  * lock → config → logger → store → recovery → API listeners → channels → scheduler → ready.
  * Shutdown runs the same list backwards.
  */
-import { initHome, readApiToken } from '../config/home.js';
-import { ConfigError } from '../config/errors.js';
-import { loadConfig, type Config } from '../config/load.js';
-import { createApi } from '../api/app.js';
-import { allowedHostnames } from '../api/guards.js';
+import { initHome } from '../config/home.js';
+import { loadConfig } from '../config/load.js';
 import { serveApi, type Listeners } from '../api/serve.js';
-import { runDoctor } from '../ops/doctor/run.js';
 import { Readiness } from '../ops/health.js';
 import { createRootLogger, type Logger, type RootLogger } from '../ops/log.js';
-import { agentRoutes } from '../api/agents-routes.js';
-import { sessionRoutes } from '../api/sessions-routes.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
 import { createChat, type Chat } from './chat.js';
@@ -26,7 +20,6 @@ import { createAutomation, systemTimezone, type Automation } from './automation.
 import { startMaintenance } from './maintenance.js';
 import { lastBackupAt } from '../ops/backup.js';
 import { sweepRetention } from '../ops/retention.js';
-import { taskRoutes } from '../api/tasks-routes.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
 import { SessionsRepo } from '../store/sessions-repo.js';
 import type { Db } from '../store/db.js';
@@ -35,7 +28,7 @@ import { BUILD } from '../version.js';
 import { acquireLock, type Lock } from '../instance/lock.js';
 import { installSignalHandlers } from './signals.js';
 import { removeState, writeState } from '../instance/state-file.js';
-import { buildStatus } from './status.js';
+import { buildApp } from './app.js';
 
 export type DaemonOptions = {
   readonly home: string;
@@ -174,54 +167,19 @@ async function boot(
   cleanup.unshift(() => automation.endpoint.close());
 
   const bound = { httpPort: null as number | null };
-  const status = (): ReturnType<typeof buildStatus> =>
-    buildStatus({
-      config,
-      startedAt,
-      httpPort: bound.httpPort,
-      previousRun,
-      readiness: () => readiness.report(),
-      sessions: () => supervisor.counts(),
-      queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
-      channels: () => chat.channelStatus(),
-      scheduler: () => automation.status(),
-      lastBackup: () => lastBackupAt(paths.backups),
-      deliveries: () => chat.outboxRepo.stats(),
-    });
-  const app = createApi({
-    token: readApiToken(paths.token),
-    allowedHostnames: allowedHostnames(config.http.host, config.http.allowed_hosts),
-    status,
-    readiness: () => readiness.report(),
-    // The file on disk, not the boot-time copy: an operator editing config.toml wants to know now.
-    doctor: (only) =>
-      runDoctor(
-        {
-          paths,
-          config: reloadConfig(opts.home),
-          inDaemon: true,
-          uid: process.getuid?.(),
-          env: process.env,
-          channels: () => [...chat.channels.values()].map((ch) => ch.status()),
-        },
-        undefined,
-        only,
-      ),
+  const app = buildApp({
+    home: opts.home,
+    config,
+    startedAt,
+    previousRun,
+    httpPort: () => bound.httpPort,
+    readiness,
+    supervisor,
+    agents,
+    chat,
+    automation,
+    metrics,
     log: root.log.child({ component: 'api' }),
-    ...(metrics === undefined
-      ? {}
-      : { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }),
-    extend: (api) => {
-      sessionRoutes(api, supervisor);
-      agentRoutes(api, agents, process.env);
-      chat.routes(api);
-      taskRoutes(api, {
-        tasks: automation.tasks,
-        repo: automation.tasksRepo,
-        scheduler: automation.scheduler,
-        groupExists: (f) => f === 'cli' || chat.groups.get(f) !== undefined,
-      });
-    },
   });
   const listeners: Listeners = await serveApi(app, {
     socketPath: paths.socket,
@@ -309,15 +267,6 @@ function installCrashHandlers(log: Logger): void {
     log.fatal({ err }, 'uncaught exception; exiting for the service manager to restart');
     process.exit(1);
   });
-}
-
-function reloadConfig(home: string): Config | ConfigError {
-  try {
-    return loadConfig(home);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
 }
 
 function storeAnswers(db: Db): boolean {

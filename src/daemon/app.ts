@@ -1,0 +1,98 @@
+/** Builds the control-plane app from the running parts: status, doctor and every route. */
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { agentRoutes } from '../api/agents-routes.js';
+import { createApi } from '../api/app.js';
+import { allowedHostnames } from '../api/guards.js';
+import { sessionRoutes } from '../api/sessions-routes.js';
+import { taskRoutes } from '../api/tasks-routes.js';
+import { ConfigError } from '../config/errors.js';
+import { readApiToken } from '../config/home.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { lastBackupAt } from '../ops/backup.js';
+import { runDoctor } from '../ops/doctor/run.js';
+import type { Readiness } from '../ops/health.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { AgentSpec } from '../sessions/agents.js';
+import type { Supervisor } from '../sessions/supervisor.js';
+import type { DaemonRun } from '../store/daemon-runs.js';
+import type { Automation } from './automation.js';
+import type { Chat } from './chat.js';
+import { buildStatus } from './status.js';
+
+export type AppParts = {
+  readonly home: string;
+  readonly config: Config;
+  readonly startedAt: number;
+  readonly previousRun: DaemonRun | undefined;
+  readonly httpPort: () => number | null;
+  readonly readiness: Readiness;
+  readonly supervisor: Supervisor;
+  readonly agents: ReadonlyMap<string, AgentSpec>;
+  readonly chat: Chat;
+  readonly automation: Automation;
+  readonly metrics: Metrics | undefined;
+  readonly log: Logger;
+};
+
+/** The file on disk, not the boot-time copy: an operator editing config.toml wants to know now. */
+function reloadConfig(home: string): Config | ConfigError {
+  try {
+    return loadConfig(home);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+}
+
+export function buildApp(p: AppParts): Hono {
+  const { config, supervisor, chat, automation, metrics } = p;
+  const { paths } = config;
+  return createApi({
+    token: readApiToken(paths.token),
+    allowedHostnames: allowedHostnames(config.http.host, config.http.allowed_hosts),
+    status: () =>
+      buildStatus({
+        config,
+        startedAt: p.startedAt,
+        httpPort: p.httpPort(),
+        previousRun: p.previousRun,
+        readiness: () => p.readiness.report(),
+        sessions: () => supervisor.counts(),
+        queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
+        channels: () => chat.channelStatus(),
+        scheduler: () => automation.status(),
+        lastBackup: () => lastBackupAt(paths.backups),
+        deliveries: () => chat.outboxRepo.stats(),
+      }),
+    readiness: () => p.readiness.report(),
+    doctor: (only) =>
+      runDoctor(
+        {
+          paths,
+          config: reloadConfig(p.home),
+          inDaemon: true,
+          uid: process.getuid?.(),
+          env: process.env,
+          channels: () => [...chat.channels.values()].map((ch) => ch.status()),
+        },
+        undefined,
+        only,
+      ),
+    log: p.log,
+    ...(metrics === undefined
+      ? {}
+      : { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }),
+    extend: (api) => {
+      sessionRoutes(api, supervisor);
+      agentRoutes(api, p.agents, process.env);
+      chat.routes(api);
+      taskRoutes(api, {
+        tasks: automation.tasks,
+        repo: automation.tasksRepo,
+        scheduler: automation.scheduler,
+        groupExists: (f) => f === 'cli' || chat.groups.get(f) !== undefined,
+      });
+    },
+  });
+}
