@@ -31,28 +31,37 @@ export function withCgroup(
   };
 }
 
-/** Sum of RSS over every process whose process group is pgid. */
-export function groupRssBytes(pgid: number): number {
+/**
+ * Sum of RSS over the agent and its descendants. Walking the tree from the leader through
+ * /proc/<pid>/task/<tid>/children reads a handful of files; scanning all of /proc for the process
+ * group cost ~10 ms per sample on a busy host, which mattered on every turn. A descendant that
+ * left the tree (reparented to init) is not counted; the process-group kill at the cap still
+ * reaches it.
+ */
+export function groupRssBytes(leader: number): number {
   let total = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  const seen = new Set<number>();
+  const stack = [leader];
+  while (stack.length > 0 && seen.size < MAX_TREE) {
+    const pid = stack.pop() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[2]) !== pgid) continue;
-      total += Number(rest[21]) * PAGE_BYTES;
+      const statm = readFileSync(`/proc/${pid}/statm`, 'utf8');
+      total += Number(statm.split(' ')[1]) * PAGE_BYTES;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+        if (kids !== '') for (const k of kids.split(' ')) stack.push(Number(k));
+      }
     } catch {
       // exited while we looked
     }
   }
   return total;
 }
+
+/** Bounds the walk: an agent with more processes than this is already misbehaving. */
+const MAX_TREE = 512;
 
 export class MemoryWatch {
   #timer: NodeJS.Timeout | undefined;
