@@ -22,10 +22,11 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   });
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
   if (!opts.readonly) {
+    // Before WAL: auto_vacuum only takes effect on a new file (or after VACUUM), and switching to
+    // WAL first writes the header. Retention deletes rows; incremental vacuum gives space back.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // Retention deletes rows; incremental vacuum gives the space back without a full rewrite.
-    db.pragma('auto_vacuum = INCREMENTAL');
   }
   db.pragma('foreign_keys = ON');
   return db;

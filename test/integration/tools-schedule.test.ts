@@ -88,5 +88,10 @@ describe('schedule_task from the main group', () => {
     const after = await s.h.json<Task>(['task', 'show', taskId]);
     expect(after).toMatchObject({ status: 'done', next_run_at: null });
     expect(s.tg.sentTo(-1001).filter((m) => m.text === 'scheduled hello')).toHaveLength(1);
+
+    // Bad input to the run history is a usage error, not an internal one.
+    const bad = await s.h.run(['task', 'runs', taskId, '--limit', 'abc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/limit must be a whole number from 1 to 1000/);
   }, 40_000);
 });

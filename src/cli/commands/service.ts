@@ -31,6 +31,20 @@ function systemctl(scope: ServiceScope, ...args: string[]): string | undefined {
   }
 }
 
+/** The unit `install` writes for this home and config. */
+async function unitFor(c: Ctx, scope: ServiceScope): Promise<string> {
+  const config = await c.config();
+  return renderUnit({
+    scope,
+    nodePath: process.execPath,
+    binPath: BIN,
+    home: c.home,
+    shutdownTimeoutMs: config.daemon.shutdown_timeout,
+    memoryMaxMb: serviceMemoryMb(config.limits.max_concurrent_agents, config.limits.agent_memory_mb),
+    ...(scope === 'system' ? { user: userInfo().username } : {}),
+  });
+}
+
 export function registerService(program: Command, ctx: () => Ctx): void {
   const service = program.command('service').description('run AgentForge under systemd');
 
@@ -43,16 +57,7 @@ export function registerService(program: Command, ctx: () => Ctx): void {
     .action(async (o: ScopeOpts & { print?: boolean }) => {
       const c = ctx();
       const scope = scopeOf(o);
-      const config = await c.config();
-      const unit = renderUnit({
-        scope,
-        nodePath: process.execPath,
-        binPath: BIN,
-        home: c.home,
-        shutdownTimeoutMs: config.daemon.shutdown_timeout,
-        memoryMaxMb: serviceMemoryMb(config.limits.max_concurrent_agents, config.limits.agent_memory_mb),
-        ...(scope === 'system' ? { user: userInfo().username } : {}),
-      });
+      const unit = await unitFor(c, scope);
       if (o.print) {
         c.out.print({ unit }, (w) => w(unit));
         return c.exit(EXIT.ok);
@@ -93,26 +98,40 @@ export function registerService(program: Command, ctx: () => Ctx): void {
     .description('is the unit installed, enabled and active')
     .option('--user', 'the user unit')
     .option('--system', 'the system unit')
-    .action((o: ScopeOpts) => {
+    .action(async (o: ScopeOpts) => {
       const c = ctx();
       const scope = scopeOf(o);
       const path = unitPath(scope, c.env);
       const installed = existsSync(path);
+      // Up to date = exactly what `install` would write now (config, paths and binary unchanged);
+      // null when the config does not load, so the expected unit is unknown.
+      let upToDate: boolean | null = false;
+      if (installed) {
+        try {
+          upToDate = readFileSync(path, 'utf8') === (await unitFor(c, scope));
+        } catch {
+          upToDate = null;
+        }
+      }
       const data = {
         scope,
         path,
         installed,
         enabled: installed ? (systemctl(scope, 'is-enabled', 'agentforge') ?? 'unknown') : 'no',
         active: installed ? (systemctl(scope, 'is-active', 'agentforge') ?? 'unknown') : 'no',
-        up_to_date: installed ? readFileSync(path, 'utf8').includes(`ExecStart=`) : false,
+        up_to_date: upToDate,
       };
-      c.out.print(data, (w) =>
+      c.out.print(data, (w) => {
         w(
           installed
             ? `${path}: enabled=${data.enabled} active=${data.active}`
             : `not installed (${path}); run: agentforge service install`,
-        ),
-      );
+        );
+        if (installed && upToDate === false)
+          w(
+            `out of date with config.toml; run: agentforge service install${scope === 'system' ? ' --system' : ''}`,
+          );
+      });
       return c.exit(EXIT.ok);
     });
 }
