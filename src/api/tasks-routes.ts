@@ -75,7 +75,10 @@ export function taskRoutes(
   api.get('/tasks/:id', (c) => c.json(wrap(() => deps.tasks.get(c.req.param('id')))));
   api.get('/tasks/:id/runs', (c) => {
     wrap(() => deps.tasks.get(c.req.param('id')));
-    return c.json({ runs: deps.repo.runs(c.req.param('id'), Number(c.req.query('limit') ?? 50)) });
+    const limit = Number(c.req.query('limit') ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new ApiError(400, 'invalid_request', 'limit must be a whole number from 1 to 1000');
+    return c.json({ runs: deps.repo.runs(c.req.param('id'), limit) });
   });
   api.post('/tasks/:id/pause', (c) => c.json(wrap(() => deps.tasks.pause(c.req.param('id')))));
   api.post('/tasks/:id/resume', (c) => c.json(wrap(() => deps.tasks.resume(c.req.param('id')))));

@@ -21,6 +21,10 @@ import { registerService } from './commands/service.js';
 import { registerBackup } from './commands/backup.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // `agentforge status | head -3`: a reader that goes away is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   const program = new Command('agentforge')
     .description('AgentForge: a durable, local-first runtime for AI agents')
     .version(`${BUILD.version} (${BUILD.gitSha})`, '-V, --version')

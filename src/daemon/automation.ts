@@ -78,7 +78,7 @@ export async function createAutomation(deps: {
     log: log.child({ component: 'tools' }),
   });
 
-  const groupTurn = groupTurns(supervisor, chat.groups);
+  const groupTurn = groupTurns(supervisor, chat.groups, deps.sessions);
   const runTask = async (task: TaskRow): Promise<string> => {
     const agent = chat.groups.get(task.group_folder)?.agent ?? null;
     if (task.context_mode === 'group')
@@ -90,7 +90,8 @@ export async function createAutomation(deps: {
       if (err instanceof SessionError) throw new TurnFailure(err.kind, err.message);
       throw err;
     } finally {
-      await supervisor.stop(s.id).catch(() => undefined);
+      // The run's outcome lives in task_runs; the throw-away session would only pile up.
+      await supervisor.remove(s.id).catch(() => undefined);
     }
   };
 

@@ -14,6 +14,7 @@ import { Inbox } from '../router/inbox.js';
 import { OutboxWorker } from '../router/outbox.js';
 import type { Channel } from '../router/ports.js';
 import type { Supervisor } from '../sessions/supervisor.js';
+import type { SessionsRepo } from '../store/sessions-repo.js';
 import type { Db } from '../store/db.js';
 import { GroupsRepo } from '../store/groups-repo.js';
 import { KvRepo } from '../store/kv-repo.js';
@@ -28,6 +29,7 @@ export async function createChat(deps: {
   db: Db;
   config: Config;
   supervisor: Supervisor;
+  sessions: SessionsRepo;
   log: Logger;
   env: NodeJS.ProcessEnv;
   readiness: Readiness;
@@ -74,7 +76,7 @@ export async function createChat(deps: {
     groups,
     messages,
     outbox: outboxRepo,
-    turns: groupTurns(deps.supervisor, groups),
+    turns: groupTurns(deps.supervisor, groups, deps.sessions),
     channels,
     onOutbox: () => outbox.kick(),
     log: log.child({ component: 'router' }),

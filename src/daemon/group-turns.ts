@@ -4,10 +4,13 @@ import type { Supervisor } from '../sessions/supervisor.js';
 import type { Session } from '../sessions/session.js';
 import { TurnFailure, type TurnPort } from '../router/ports.js';
 import type { GroupsRepo } from '../store/groups-repo.js';
+import type { SessionsRepo } from '../store/sessions-repo.js';
 
-export function groupTurns(supervisor: Supervisor, groups: GroupsRepo): TurnPort {
+export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions: SessionsRepo): TurnPort {
   const sessionFor = (folder: string, agent: string | null): Session => {
-    const current = groups.get(folder)?.session_id;
+    // A registered group remembers its session; an unregistered folder (the local CLI's) reuses its
+    // newest active one, so scheduled runs there do not start a new session each time.
+    const current = groups.get(folder)?.session_id ?? sessions.latestActive(folder)?.id;
     if (current !== null && current !== undefined) {
       try {
         return supervisor.get(current);

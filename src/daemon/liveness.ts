@@ -5,7 +5,7 @@ import type { Channel } from '../router/ports.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 
 /** A scheduler timer this late has not fired: the loop that should run it is stuck. */
-const SCHEDULER_OVERDUE_MS = 60_000;
+export const SCHEDULER_OVERDUE_MS = 60_000;
 const CHANNEL_GRACE_MS = 1_000;
 
 export function livenessProbes(deps: {

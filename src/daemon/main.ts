@@ -13,7 +13,7 @@ import { Supervisor } from '../sessions/supervisor.js';
 import { createChat, type Chat } from './chat.js';
 import type { Metrics } from '../ops/metrics.js';
 import { existsSync, statSync } from 'node:fs';
-import { livenessProbes } from './liveness.js';
+import { livenessProbes, SCHEDULER_OVERDUE_MS } from './liveness.js';
 import { createNotifier, watchdogIntervalMs } from '../ops/sd-notify.js';
 import { Watchdog } from '../ops/watchdog.js';
 import { createAutomation, systemTimezone, type Automation } from './automation.js';
@@ -153,7 +153,15 @@ async function boot(
 
   const readiness = new Readiness();
   readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
-  const chat = await createChat({ db, config, supervisor, log: root.log, env: process.env, readiness });
+  const chat = await createChat({
+    db,
+    config,
+    supervisor,
+    sessions: sessionsRepo,
+    log: root.log,
+    env: process.env,
+    readiness,
+  });
   late.chat = chat;
   const automation = await createAutomation({
     db,
@@ -164,6 +172,13 @@ async function boot(
     log: root.log,
   });
   late.automation = automation;
+  readiness.register('scheduler', () => {
+    const armed = automation.scheduler.armedFor;
+    return {
+      ok: armed === undefined || Date.now() - armed < SCHEDULER_OVERDUE_MS,
+      reason: 'scheduler_stalled',
+    };
+  });
   cleanup.unshift(() => automation.endpoint.close());
 
   const bound = { httpPort: null as number | null };

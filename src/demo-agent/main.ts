@@ -35,6 +35,22 @@ async function say(client: AgentContext, sessionId: string, text: string): Promi
   });
 }
 
+/**
+ * A slow reader: stdin is not read for `ms` (the turn's answer still goes out on stdout). The web
+ * stream wrapped around stdin resumes it whenever its consumer asks for more, so those resumes are
+ * held off until the time is up; then reading starts again where it stopped.
+ */
+function stopReading(ms: number): void {
+  const stdin = process.stdin;
+  const resume = stdin.resume.bind(stdin);
+  stdin.resume = () => stdin;
+  stdin.pause();
+  setTimeout(() => {
+    stdin.resume = resume;
+    resume();
+  }, ms);
+}
+
 async function run(
   cmd: DemoCommand,
   client: AgentContext,
@@ -95,6 +111,10 @@ async function run(
     case 'sleep':
       await sleep(cmd.ms, undefined, { signal }).catch(() => undefined);
       return say(client, sessionId, `slept ${cmd.ms} ms`);
+    case 'slowread':
+      await say(client, sessionId, `not reading stdin for ${cmd.ms} ms`);
+      stopReading(cmd.ms);
+      return;
     case 'hang': {
       // A grandchild in our process group: supervision must kill it too.
       const child = spawn('sleep', ['3600'], { stdio: 'ignore' });

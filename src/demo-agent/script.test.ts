@@ -12,6 +12,8 @@ describe('parseCommand', () => {
       text: 'hello world',
     });
     expect(parseCommand('sleep 800')).toEqual({ kind: 'sleep', ms: 800 });
+    expect(parseCommand('slowread 3000')).toEqual({ kind: 'slowread', ms: 3000 });
+    expect(parseCommand('slowread')).toEqual({ kind: 'slowread', ms: 5000 });
     expect(parseCommand('hang')).toEqual({ kind: 'hang' });
     expect(parseCommand('crash')).toEqual({ kind: 'crash' });
     expect(parseCommand('memory 400')).toEqual({ kind: 'memory', mb: 400 });

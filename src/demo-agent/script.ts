@@ -9,6 +9,7 @@ export type DemoCommand =
   | { kind: 'read'; path: string }
   | { kind: 'write'; path: string; text: string }
   | { kind: 'sleep'; ms: number }
+  | { kind: 'slowread'; ms: number }
   | { kind: 'hang' }
   | { kind: 'crash' }
   | { kind: 'memory'; mb: number }
@@ -25,6 +26,7 @@ export const DEMO_HELP = [
   'read PATH            read a file through the client',
   'write PATH TEXT      write a file through the client',
   'sleep MS             wait, then reply',
+  'slowread MS          reply, then stop reading stdin for MS ms (a slow reader)',
   'hang                 never answer (spawns a grandchild too)',
   'crash                exit mid-turn',
   'memory MB            allocate MB of memory',
@@ -71,6 +73,8 @@ export function parseCommand(prompt: string): DemoCommand {
       return { kind: 'write', path: rest[0] ?? '', text: rest.slice(1).join(' ') };
     case 'sleep':
       return { kind: 'sleep', ms: num(1000) };
+    case 'slowread':
+      return { kind: 'slowread', ms: num(5000) };
     case 'hang':
       return { kind: 'hang' };
     case 'crash':

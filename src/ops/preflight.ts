@@ -10,6 +10,7 @@ import type { Config } from '../config/load.js';
 import type { ConfigError } from '../config/errors.js';
 import type { HomePaths } from '../config/paths.js';
 import type { Finding } from '../contract.js';
+import { resolveSecret, type SecretRef } from '../config/secrets.js';
 import { openDatabase } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
@@ -31,8 +32,39 @@ export async function preflight(
     await checkMigrations(paths.db),
     await agentsResolvable.run(ctx),
   ];
-  if (!(config instanceof Error)) for (const check of extra) findings.push(...check(config));
+  if (!(config instanceof Error)) {
+    findings.push(checkSecrets(config));
+    for (const check of extra) findings.push(...check(config));
+  }
   return findings;
+}
+
+/** Every secret reference the daemon will need resolves now (values are read, never shown). */
+function checkSecrets(config: Config): Finding {
+  const id = 'secrets.resolvable';
+  const refs: Array<[string, SecretRef]> = [];
+  const tg = config.channels.telegram;
+  if (tg.enabled && tg.token !== undefined) refs.push(['channels.telegram.token', tg.token]);
+  for (const [name, agent] of Object.entries(config.agents)) {
+    for (const [target, ref] of Object.entries(agent.credentials))
+      refs.push([`agents.${name}.credentials.${target}`, ref]);
+  }
+  const problems: string[] = [];
+  for (const [path, ref] of refs) {
+    try {
+      resolveSecret(ref, process.env);
+    } catch (err) {
+      problems.push(`${path}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0)
+    return {
+      id,
+      severity: 'error',
+      message: problems.join('; '),
+      fix: 'set the environment variable in the service environment, or fix the file reference',
+    };
+  return { id, severity: 'ok', message: `${refs.length} secret reference(s) resolve` };
 }
 
 async function checkMigrations(dbPath: string): Promise<Finding> {

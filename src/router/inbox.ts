@@ -31,10 +31,42 @@ export type InboxDeps = {
   readonly now?: () => number;
 };
 
-export type InboxStats = { accepted: number; duplicates: number; ignored: number; pairingCodes: number };
+export type InboxStats = {
+  accepted: number;
+  duplicates: number;
+  ignored: number;
+  pairingCodes: number;
+  /** Malformed messages, or ones that broke a constraint: logged and skipped. */
+  rejected: number;
+};
+
+const CHAT_TYPES: ReadonlySet<string> = new Set(['private', 'group', 'supergroup', 'channel']);
+const DM_FOLDER_MAX = 64; // GROUP_FOLDER_RE
+
+/** What a channel must hand over; anything else is rejected rather than stored half-valid. */
+function malformed(m: InboundMessage): string | undefined {
+  if (typeof m.channel !== 'string' || m.channel === '') return 'no channel';
+  for (const k of ['chatId', 'messageId', 'senderId'] as const)
+    if (typeof m[k] !== 'string' || m[k] === '') return `no ${k}`;
+  if (!CHAT_TYPES.has(m.chatType)) return 'unknown chat type';
+  if (typeof m.text !== 'string') return 'text is not a string';
+  if (typeof m.ts !== 'number' || !Number.isFinite(m.ts)) return 'no valid time';
+  return undefined;
+}
+
+/** This message cannot be stored as it is; the next one may well be. */
+class Unstorable extends Error {}
+
+/** A message that cannot be stored because of what it is (not because the disk or DB failed). */
+function isDataError(err: unknown): boolean {
+  if (err instanceof Unstorable) return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH');
+}
 
 export class Inbox implements InboundSink {
-  readonly stats: InboxStats = { accepted: 0, duplicates: 0, ignored: 0, pairingCodes: 0 };
+  readonly stats: InboxStats = { accepted: 0, duplicates: 0, ignored: 0, pairingCodes: 0, rejected: 0 };
+  readonly #toldAbout = new Set<string>();
   constructor(private readonly deps: InboxDeps) {}
 
   accept(batch: readonly InboundMessage[]): void {
@@ -42,7 +74,7 @@ export class Inbox implements InboundSink {
     let outbox = false;
     this.deps.db.transaction(() => {
       for (const m of batch) {
-        const r = this.#one(m);
+        const r = this.#oneSafely(m);
         if (r === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
         if (r === 'pairing') outbox = true;
       }
@@ -60,6 +92,46 @@ export class Inbox implements InboundSink {
     return this.deps.groups.byChat(m.channel, m.chatId);
   }
 
+  /**
+   * One message in a savepoint of the batch's transaction. A message that is malformed or breaks
+   * a constraint is logged and skipped: failing the batch would make the channel fetch it again
+   * and again, and nothing behind it would ever get through. Errors of the store itself (busy,
+   * disk full) still fail the batch, so the channel retries it and nothing is lost.
+   */
+  #oneSafely(m: InboundMessage): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'rejected' {
+    const why = malformed(m);
+    if (why !== undefined) return this.#reject(m, why);
+    try {
+      return this.deps.db.transaction(() => this.#one(m))();
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      return this.#reject(m, (err as Error).message);
+    }
+  }
+
+  #reject(m: InboundMessage, why: string): 'rejected' {
+    this.stats.rejected++;
+    this.deps.log.error(
+      { channel: m.channel, chat: m.chatId, message: m.messageId, why },
+      'inbound message rejected; skipped',
+    );
+    return 'rejected';
+  }
+
+  /** `dm-<user id>` as a valid folder name; another suffix when that name belongs to another chat. */
+  #dmFolder(m: InboundMessage): string {
+    const base = `dm-${m.senderId}`
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '_')
+      .slice(0, DM_FOLDER_MAX);
+    if (this.deps.groups.get(base) === undefined) return base;
+    for (let i = 2; i < 100; i++) {
+      const folder = `${base.slice(0, DM_FOLDER_MAX - String(i).length - 1)}-${i}`;
+      if (this.deps.groups.get(folder) === undefined) return folder;
+    }
+    throw new Unstorable(`no free folder for a direct chat with ${m.senderId}`);
+  }
+
   #one(m: InboundMessage): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' {
     let group = this.#groupFor(m);
     let triggered: boolean;
@@ -68,7 +140,7 @@ export class Inbox implements InboundSink {
         if (!this.#mayDm(m)) return this.#stranger(m);
         group = this.deps.groups.add(
           {
-            folder: `dm-${m.senderId}`.toLowerCase().replace(/[^a-z0-9_-]/g, '_'),
+            folder: this.#dmFolder(m),
             channel: m.channel,
             chatId: m.chatId,
             name: m.senderName,
@@ -82,7 +154,15 @@ export class Inbox implements InboundSink {
     } else {
       if (group === undefined) {
         this.stats.ignored++;
-        return 'ignored'; // unregistered group chats are ignored (default deny)
+        // Default deny, but say once per chat how to let it in: the operator needs the chat id.
+        if (!this.#toldAbout.has(m.chatId)) {
+          this.#toldAbout.add(m.chatId);
+          this.deps.log.info(
+            { chat: m.chatId, title: m.chatTitle },
+            'ignoring unregistered group chat; register it with: agentforge group add <chat>',
+          );
+        }
+        return 'ignored';
       }
       triggered = group.is_main === 1 || m.mentionsBot || m.replyToBot || this.#hasTrigger(group, m.text);
     }

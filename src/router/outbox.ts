@@ -97,6 +97,10 @@ export class OutboxWorker {
     if (channel === undefined) {
       repo.fail(row.id, `channel ${row.channel} is not enabled`);
       this.stats.failed++;
+      this.deps.log.error(
+        { outbox: row.id, channel: row.channel, group: row.group_folder },
+        'delivery failed for good: channel not enabled',
+      );
       return true;
     }
     // Per chat, replies leave in the order they were written: a row behind one that is waiting

@@ -42,6 +42,9 @@ export function validateSchedule(s: Schedule, now: number): void {
   const at = Date.parse(s.value);
   if (Number.isNaN(at) || !/\d{4}-\d{2}-\d{2}T/.test(s.value))
     throw new ScheduleError(`once "${s.value}" must be an ISO time like 2026-12-01T09:00:00Z`);
+  // Without Z or an offset the instant would depend on the daemon host's zone: say which one.
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(s.value.trim()))
+    throw new ScheduleError(`once "${s.value}" needs a zone: end it with Z (UTC) or an offset like +01:00`);
 }
 
 function cron(s: Schedule): Cron {

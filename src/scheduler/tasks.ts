@@ -102,6 +102,8 @@ export class TaskService {
         ...(changes.prompt !== undefined ? { prompt: changes.prompt } : {}),
         ...(changes.contextMode !== undefined ? { context_mode: changes.contextMode } : {}),
         ...(scheduleChanged ? { schedule_type: type, schedule_value: value, next_run_at: next } : {}),
+        // A finished task given a new schedule runs again (a paused one stays paused).
+        ...(scheduleChanged && t.status === 'done' ? { status: 'active' as const } : {}),
       },
       now,
     ) as TaskRow;

@@ -12,7 +12,10 @@ const PAGE_BYTES = 4096;
 
 export type MemoryCapMethod = 'cgroup' | 'rss-watchdog';
 
-export function memoryCapMethod(): MemoryCapMethod {
+export function memoryCapMethod(env: NodeJS.ProcessEnv = process.env): MemoryCapMethod {
+  // Under our own systemd unit (INVOCATION_ID is set) agents stay in the unit's cgroup, so its
+  // MemoryMax and KillMode cover them; a scope of their own would escape both.
+  if (env['INVOCATION_ID'] !== undefined) return 'rss-watchdog';
   return existsSync('/run/systemd/system') && resolveCommand('systemd-run') !== undefined
     ? 'cgroup'
     : 'rss-watchdog';

@@ -216,6 +216,8 @@ export class Supervisor {
   }
 
   async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
+    // Once shutdown began no agent may start: it would outlive the drain and hold the process.
+    if (this.#closing) throw new SessionError('cancelled', 'the daemon is shutting down');
     if (spec.missing === true) {
       throw new SessionError(
         'spawn',

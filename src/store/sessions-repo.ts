@@ -79,6 +79,15 @@ export class SessionsRepo {
       .run(kind, message, now, now, id);
   }
 
+  /** The newest active session of a group folder (for folders with no registered chat, e.g. cli). */
+  latestActive(groupFolder: string): SessionRow | undefined {
+    return this.#db
+      .prepare(
+        "SELECT * FROM sessions WHERE group_folder = ? AND state = 'active' ORDER BY created_at DESC LIMIT 1",
+      )
+      .get(groupFolder) as SessionRow | undefined;
+  }
+
   /** Sessions that had a live process recorded: candidates for orphan cleanup at boot. */
   withProcess(): SessionRow[] {
     return this.#db.prepare('SELECT * FROM sessions WHERE pid IS NOT NULL').all() as SessionRow[];

@@ -50,11 +50,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpD
   try {
     body = JSON.parse(await readBody(req));
   } catch (err) {
-    return deny(
-      res,
-      400,
-      (err as Error).message === 'too large' ? 'request body too large' : 'request body is not JSON',
-    );
+    if ((err as Error).message === 'too large')
+      return deny(res, 413, `request body too large (limit ${MAX_MCP_BODY_BYTES} bytes)`);
+    return deny(res, 400, 'request body is not JSON');
   }
   for (const msg of Array.isArray(body) ? body : [body]) {
     const m = msg as { method?: string; params?: { name?: string; arguments?: unknown } };
@@ -79,20 +77,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpD
   }
 }
 
+/**
+ * The body as text. Past the limit it stops keeping the bytes but reads on to the end, so the
+ * caller (already authenticated) gets the 413 answer instead of a reset connection.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_MCP_BODY_BYTES) {
-        reject(new Error('too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (size <= MAX_MCP_BODY_BYTES) chunks.push(c);
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      size > MAX_MCP_BODY_BYTES
+        ? reject(new Error('too large'))
+        : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }

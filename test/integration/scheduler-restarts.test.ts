@@ -328,7 +328,7 @@ describe('scheduler across restarts', () => {
         await h.cleanup();
       }
     },
-    75_000,
+    60_000,
   );
 
   it.concurrent(

@@ -52,18 +52,21 @@ describe('schedule_task from the main group', () => {
     const taskId = /(t-[0-9a-f]{8})/.exec(ack)![1]!;
 
     const { tasks } = await s.h.json<{ tasks: Task[] }>(['task', 'list']);
+    const listedAt = Date.now();
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({
       id: taskId,
       group_folder: 'ops',
       prompt: 'echo scheduled hello',
       schedule_type: 'once',
-      status: 'active',
-      next_run_at: due.getTime(),
+      schedule_value: due.toISOString(),
     });
     expect(tasks[0]!.created_by).toMatch(/^session:/);
-    // Nothing has run before the due time.
-    expect(s.tg.sentTo(-1001).some((m) => m.text === 'scheduled hello')).toBe(false);
+    if (listedAt < due.getTime() - 250) {
+      // Listed before its time (the usual case; a loaded machine may answer the tool late).
+      expect(tasks[0]).toMatchObject({ status: 'active', next_run_at: due.getTime() });
+      expect(s.tg.sentTo(-1001).some((m) => m.text === 'scheduled hello')).toBe(false);
+    }
 
     const delivered = await waitFor(
       () => s!.tg.sentTo(-1001).find((m) => m.text === 'scheduled hello'),

@@ -3,23 +3,40 @@
  * "[document: report.pdf]") so the agent knows something arrived. Anything we cannot use returns
  * undefined and is skipped (its offset still advances).
  */
-import type { Message, Update } from 'grammy/types';
+import type { Update } from 'grammy/types';
 import type { InboundMessage } from '../../router/ports.js';
 
 export type BotIdentity = { readonly id: number; readonly username: string };
 
-function placeholder(m: Message): string | undefined {
-  if (m.photo !== undefined) return '[photo]';
-  if (m.voice !== undefined) return '[voice]';
-  if (m.video !== undefined) return '[video]';
-  if (m.video_note !== undefined) return '[video note]';
-  if (m.audio !== undefined) return `[audio${m.audio.title ? `: ${m.audio.title}` : ''}]`;
-  if (m.document !== undefined) return `[document: ${m.document.file_name ?? 'unnamed'}]`;
-  if (m.sticker !== undefined) return `[sticker${m.sticker.emoji ? ` ${m.sticker.emoji}` : ''}]`;
-  if (m.animation !== undefined) return '[animation]';
-  if (m.location !== undefined) return `[location: ${m.location.latitude}, ${m.location.longitude}]`;
-  if (m.contact !== undefined) return `[contact: ${m.contact.first_name}]`;
-  if (m.poll !== undefined) return `[poll: ${m.poll.question}]`;
+/** A JSON object (not null, not an array): anything else in an update is unusable. */
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+const CHAT_TYPES = new Set(['private', 'group', 'supergroup', 'channel']);
+
+function placeholder(m: Obj): string | undefined {
+  const field = (name: string): Obj | undefined => (isObj(m[name]) ? m[name] : undefined);
+  if (m['photo'] !== undefined) return '[photo]';
+  if (m['voice'] !== undefined) return '[voice]';
+  if (m['video'] !== undefined) return '[video]';
+  if (m['video_note'] !== undefined) return '[video note]';
+  if (m['audio'] !== undefined) {
+    const title = str(field('audio')?.['title']);
+    return `[audio${title ? `: ${title}` : ''}]`;
+  }
+  if (m['document'] !== undefined) return `[document: ${str(field('document')?.['file_name']) ?? 'unnamed'}]`;
+  if (m['sticker'] !== undefined) {
+    const emoji = str(field('sticker')?.['emoji']);
+    return `[sticker${emoji ? ` ${emoji}` : ''}]`;
+  }
+  if (m['animation'] !== undefined) return '[animation]';
+  if (m['location'] !== undefined) {
+    const loc = field('location');
+    return `[location: ${String(loc?.['latitude'])}, ${String(loc?.['longitude'])}]`;
+  }
+  if (m['contact'] !== undefined) return `[contact: ${str(field('contact')?.['first_name']) ?? '?'}]`;
+  if (m['poll'] !== undefined) return `[poll: ${str(field('poll')?.['question']) ?? '?'}]`;
   return undefined;
 }
 
@@ -28,37 +45,62 @@ function mentionPattern(username: string): RegExp {
   return new RegExp(`@${username.replace(/[^a-z0-9_]/g, '')}(?![a-z0-9_])`, 'i');
 }
 
+/**
+ * Telegram sends well-formed updates, but the update is read field by field all the same: a
+ * malformed one (a proxy, a test server, a protocol change) must be skipped, not throw — a throw
+ * here fails the whole batch, which is then fetched again and again, and the bot goes deaf.
+ */
 export function toInbound(update: Update, bot: BotIdentity | null): InboundMessage | undefined {
-  const m = update.message;
-  if (m === undefined || m.from === undefined || m.from.is_bot) return undefined;
+  const u: unknown = update;
+  const m = isObj(u) ? u['message'] : undefined;
+  if (!isObj(m) || !isObj(m['from']) || !isObj(m['chat'])) return undefined;
+  const from = m['from'];
+  const chat = m['chat'];
+  if (from['is_bot'] === true || !isId(from['id']) || !isId(chat['id']) || !isId(m['message_id']))
+    return undefined;
+  const chatType = str(chat['type']);
+  if (chatType === undefined || !CHAT_TYPES.has(chatType)) return undefined;
   const media = placeholder(m);
-  const body = m.text ?? m.caption;
+  const body = str(m['text']) ?? str(m['caption']);
   const text = [media, body].filter((s) => s !== undefined && s !== '').join(' ');
   if (text === '') return undefined;
   const username = bot?.username.toLowerCase();
-  const entities = m.entities ?? m.caption_entities ?? [];
+  const rawEntities = Array.isArray(m['entities'])
+    ? m['entities']
+    : Array.isArray(m['caption_entities'])
+      ? m['caption_entities']
+      : [];
+  const entities = (rawEntities as unknown[]).filter(isObj);
   const mentionsBot =
     username !== undefined &&
     (entities.some(
       (e) =>
-        e.type === 'mention' &&
-        (body ?? '').slice(e.offset + 1, e.offset + e.length).toLowerCase() === username,
+        e['type'] === 'mention' &&
+        typeof e['offset'] === 'number' &&
+        typeof e['length'] === 'number' &&
+        (body ?? '').slice(e['offset'] + 1, e['offset'] + e['length']).toLowerCase() === username,
     ) ||
       mentionPattern(username).test(body ?? ''));
   const name =
-    [m.from.first_name, m.from.last_name].filter(Boolean).join(' ') || m.from.username || String(m.from.id);
+    [str(from['first_name']), str(from['last_name'])].filter(Boolean).join(' ') ||
+    str(from['username']) ||
+    String(from['id']);
+  const ts = typeof m['date'] === 'number' ? m['date'] * 1000 : NaN;
+  const replyTo = m['reply_to_message'];
+  const replyFrom = isObj(replyTo) && isObj(replyTo['from']) ? replyTo['from']['id'] : undefined;
   return {
     channel: 'telegram',
-    chatId: String(m.chat.id),
-    chatType: m.chat.type,
-    chatTitle: 'title' in m.chat ? (m.chat.title ?? null) : null,
-    messageId: String(m.message_id),
-    senderId: String(m.from.id),
+    chatId: String(chat['id']),
+    chatType: chatType as InboundMessage['chatType'],
+    chatTitle: str(chat['title']) ?? null,
+    messageId: String(m['message_id']),
+    senderId: String(from['id']),
     senderName: name,
-    senderUsername: m.from.username ?? null,
+    senderUsername: str(from['username']) ?? null,
     text,
-    ts: m.date * 1000,
+    // Telegram's date is in seconds; without a usable one, the time it reached us.
+    ts: Number.isFinite(ts) && ts >= 0 ? ts : Date.now(),
     mentionsBot,
-    replyToBot: bot !== null && m.reply_to_message?.from?.id === bot.id,
+    replyToBot: bot !== null && replyFrom === bot.id,
   };
 }

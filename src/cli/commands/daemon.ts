@@ -37,7 +37,17 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
         throw new CliError(`agentforge is already running (pid ${holder.pid})`, EXIT.failure);
       if (opts.foreground) {
         const { runDaemon } = await import('../../daemon/main.js');
-        return c.exit(await runDaemon({ home: c.home, prettyToStdout: process.stdout.isTTY === true }));
+        const { SecretError } = await import('../../config/secrets.js');
+        try {
+          const code = await runDaemon({ home: c.home, prettyToStdout: process.stdout.isTTY === true });
+          // Shutdown closed everything it owns; exit now rather than wait on a straggler handle.
+          process.exit(code);
+        } catch (err) {
+          // A secret that cannot be resolved is a configuration problem: exit 6, which the systemd
+          // unit does not restart on (RestartPreventExitStatus=6), instead of a restart loop.
+          if (err instanceof SecretError) throw new CliError(err.message, EXIT.configInvalid);
+          throw err;
+        }
       }
       const pid = await startDetached(config.paths, c.env);
       c.out.print({ started: true, pid, home: c.home }, (w) =>

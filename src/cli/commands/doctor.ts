@@ -16,8 +16,8 @@ const MARK: Record<Finding['severity'], string> = {
 
 export function printFindings(w: (line: string) => void, findings: readonly Finding[]): void {
   for (const f of findings) {
-    w(`${MARK[f.severity]} ${f.id.padEnd(18)} ${f.message}`);
-    if (f.fix !== undefined && f.severity !== 'ok') w(`      ${''.padEnd(18)} fix: ${f.fix}`);
+    w(`${MARK[f.severity]} ${f.id.padEnd(22)} ${f.message}`);
+    if (f.fix !== undefined && f.severity !== 'ok') w(`      ${''.padEnd(22)} fix: ${f.fix}`);
   }
 }
 

@@ -40,7 +40,8 @@ export const agentsMemoryCap: Check = {
       : {
           id: 'agents.memory_cap',
           severity: 'info',
-          message: 'no systemd cgroups here: agent memory is capped by an RSS watchdog on the process group',
+          message:
+            'no systemd cgroups here: agent memory is capped by an RSS watchdog on the agent process tree',
           fix: 'run under systemd for a hard cgroup cap',
         };
   },

@@ -20,6 +20,9 @@ export const ENV_ALLOWLIST = [
   'NODE_EXTRA_CA_CERTS',
   'SSL_CERT_FILE',
   'SSL_CERT_DIR',
+  // Needed by `systemd-run --user` (the cgroup memory cap) to reach the user's service manager.
+  'XDG_RUNTIME_DIR',
+  'DBUS_SESSION_BUS_ADDRESS',
 ] as const;
 
 export function buildAgentEnv(
