@@ -132,13 +132,16 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
   api.get('/sessions/:id/events', (c) => {
     const s = session(c.req.param('id'));
     const after = Number(c.req.header('last-event-id') ?? c.req.query('after') ?? '0');
-    if (!Number.isInteger(after) || after < 0)
+    if (!Number.isSafeInteger(after) || after < 0)
       throw new ApiError(400, 'invalid_request', 'after / Last-Event-ID must be a non-negative integer');
     const wantsStream =
       c.req.query('follow') === '1' || (c.req.header('accept') ?? '').includes('text/event-stream');
-    if (!wantsStream)
-      return c.json({ events: s.deps.events.read(after, Number(c.req.query('limit') ?? 1000)) });
-    return streamEvents(c, s.deps.events, after);
+    if (wantsStream) return streamEvents(c, s.deps.events, after);
+    // SQLite refuses NaN or 1.5 as a LIMIT: a bad value is the caller's 400, not our 500.
+    const limit = Number(c.req.query('limit') || 1000);
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new ApiError(400, 'invalid_request', 'limit must be a non-negative whole number');
+    return c.json({ events: s.deps.events.read(after, limit) });
   });
 }
 

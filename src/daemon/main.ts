@@ -22,7 +22,7 @@ import { lastBackupAt } from '../ops/backup.js';
 import { sweepRetention } from '../ops/retention.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
 import { SessionsRepo } from '../store/sessions-repo.js';
-import type { Db } from '../store/db.js';
+import { sql, type Db } from '../store/db.js';
 import { openGlobalStore } from '../store/store.js';
 import { BUILD } from '../version.js';
 import { acquireLock, type Lock } from '../instance/lock.js';
@@ -286,7 +286,7 @@ function installCrashHandlers(log: Logger): void {
 
 function storeAnswers(db: Db): boolean {
   try {
-    db.prepare('SELECT 1').get();
+    sql(db, 'SELECT 1').get();
     return true;
   } catch {
     return false;

@@ -15,6 +15,7 @@ import { TurnFailure, type Channel, type TurnPort } from './ports.js';
 export const MAX_TURN_ATTEMPTS = 3;
 export const TURN_RETRY_BASE_MS = 2_000;
 export const TYPING_REFRESH_MS = 4_000;
+export const TYPING_DELAY_MS = 300;
 
 export type GroupQueueDeps = {
   readonly db: Db;
@@ -149,10 +150,21 @@ export class GroupQueue {
   }
 }
 
-/** Typing indicator while the turn runs; Telegram shows it for about 5 s per call. */
+/**
+ * Typing indicator while the turn runs; Telegram shows it for about 5 s per call. It starts after
+ * TYPING_DELAY_MS: a reply faster than that needs no indicator, and skipping it halves the API
+ * calls of quick turns.
+ */
 function keepTyping(channel: Channel, chatId: string): () => void {
-  void channel.typing(chatId);
-  const timer = setInterval(() => void channel.typing(chatId), TYPING_REFRESH_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  let interval: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    void channel.typing(chatId);
+    interval = setInterval(() => void channel.typing(chatId), TYPING_REFRESH_MS);
+    interval.unref();
+  }, TYPING_DELAY_MS);
+  first.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(interval);
+  };
 }

@@ -59,9 +59,21 @@ export class OutboxWorker {
           rows.length > 0 && !this.#stopped;
           rows = this.deps.repo.due(Date.now())
         ) {
-          let progressed = false;
-          for (const row of rows) if (await this.#deliver(row)) progressed = true;
-          if (!progressed) break;
+          // Chats are independent: deliver them concurrently, each chat's rows in order.
+          const byChat = new Map<string, OutboxRow[]>();
+          for (const row of rows)
+            byChat.set(`${row.channel}:${row.chat_id}`, [
+              ...(byChat.get(`${row.channel}:${row.chat_id}`) ?? []),
+              row,
+            ]);
+          const results = await Promise.all(
+            [...byChat.values()].map(async (chatRows) => {
+              let progressed = false;
+              for (const row of chatRows) if (await this.#deliver(row)) progressed = true;
+              return progressed;
+            }),
+          );
+          if (!results.some(Boolean)) break;
         }
       } while (this.#again && !this.#stopped);
     } catch (err) {

@@ -5,7 +5,7 @@
  * reader replaying from a sequence number never sees an event that could still be lost.
  */
 import type { Db } from '../store/db.js';
-import { openDatabase } from '../store/db.js';
+import { openDatabase, sql } from '../store/db.js';
 import { migrate, type Migration } from '../store/migrate.js';
 
 export type SessionEvent = {
@@ -94,9 +94,10 @@ export class EventLog {
   }
 
   read(afterSeq = 0, limit = 1000): SessionEvent[] {
-    const rows = this.#db
-      .prepare('SELECT seq, ts, turn, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(afterSeq, limit) as Array<{
+    const rows = sql(
+      this.#db,
+      'SELECT seq, ts, turn, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+    ).all(afterSeq, limit) as Array<{
       seq: number;
       ts: number;
       turn: number | null;

@@ -1,5 +1,5 @@
 /** The daemon_runs aggregate: one row per boot, closed on a clean stop. */
-import type { Db } from './db.js';
+import { sql, type Db } from './db.js';
 
 export type DaemonRun = {
   readonly id: number;
@@ -19,27 +19,25 @@ export class DaemonRuns {
   }
 
   start(run: { pid: number; version: string; gitSha: string; now: number }): number {
-    const res = this.#db
-      .prepare(
-        'INSERT INTO daemon_runs (pid, version, git_sha, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(run.pid, run.version, run.gitSha, run.now, run.now);
+    const res = sql(
+      this.#db,
+      'INSERT INTO daemon_runs (pid, version, git_sha, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(run.pid, run.version, run.gitSha, run.now, run.now);
     return Number(res.lastInsertRowid);
   }
 
   /** A real write: proves to the watchdog that the store accepts writes. */
   heartbeat(id: number, now: number): void {
-    this.#db.prepare('UPDATE daemon_runs SET heartbeat_at = ? WHERE id = ?').run(now, id);
+    sql(this.#db, 'UPDATE daemon_runs SET heartbeat_at = ? WHERE id = ?').run(now, id);
   }
 
   stop(id: number, now: number): void {
-    this.#db.prepare('UPDATE daemon_runs SET stopped_at = ?, clean_stop = 1 WHERE id = ?').run(now, id);
+    sql(this.#db, 'UPDATE daemon_runs SET stopped_at = ?, clean_stop = 1 WHERE id = ?').run(now, id);
   }
 
   /** The run before `currentId`, to report whether the last shutdown was clean. */
   previous(currentId: number): DaemonRun | undefined {
-    return this.#db
-      .prepare('SELECT * FROM daemon_runs WHERE id < ? ORDER BY id DESC LIMIT 1')
-      .get(currentId) as DaemonRun | undefined;
+    return sql(this.#db, 'SELECT * FROM daemon_runs WHERE id < ? ORDER BY id DESC LIMIT 1').get(currentId) as
+      DaemonRun | undefined;
   }
 }

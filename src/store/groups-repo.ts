@@ -1,5 +1,5 @@
 /** Registered groups (chats bound to an agent and a folder) and approved direct-chat users. */
-import type { Db } from './db.js';
+import { sql, type Db } from './db.js';
 
 export type GroupRow = {
   readonly folder: string;
@@ -30,58 +30,58 @@ export class GroupsRepo {
 
   add(g: NewGroup, now: number): GroupRow {
     this.db.transaction(() => {
-      if (g.isMain) this.db.prepare('UPDATE groups SET is_main = 0').run();
-      this.db
-        .prepare(
-          'INSERT INTO groups (folder, channel, chat_id, name, agent, is_main, is_dm, trigger, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          g.folder,
-          g.channel,
-          g.chatId,
-          g.name ?? null,
-          g.agent ?? null,
-          g.isMain ? 1 : 0,
-          g.isDm ? 1 : 0,
-          g.trigger ?? null,
-          now,
-        );
+      if (g.isMain) sql(this.db, 'UPDATE groups SET is_main = 0').run();
+      sql(
+        this.db,
+        'INSERT INTO groups (folder, channel, chat_id, name, agent, is_main, is_dm, trigger, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        g.folder,
+        g.channel,
+        g.chatId,
+        g.name ?? null,
+        g.agent ?? null,
+        g.isMain ? 1 : 0,
+        g.isDm ? 1 : 0,
+        g.trigger ?? null,
+        now,
+      );
     })();
     return this.get(g.folder) as GroupRow;
   }
 
   get(folder: string): GroupRow | undefined {
-    return this.db.prepare('SELECT * FROM groups WHERE folder = ?').get(folder) as GroupRow | undefined;
+    return sql(this.db, 'SELECT * FROM groups WHERE folder = ?').get(folder) as GroupRow | undefined;
   }
 
   byChat(channel: string, chatId: string): GroupRow | undefined {
-    return this.db.prepare('SELECT * FROM groups WHERE channel = ? AND chat_id = ?').get(channel, chatId) as
+    return sql(this.db, 'SELECT * FROM groups WHERE channel = ? AND chat_id = ?').get(channel, chatId) as
       GroupRow | undefined;
   }
 
   list(): GroupRow[] {
-    return this.db.prepare('SELECT * FROM groups ORDER BY created_at').all() as GroupRow[];
+    return sql(this.db, 'SELECT * FROM groups ORDER BY created_at').all() as GroupRow[];
   }
 
   remove(folder: string): boolean {
-    return this.db.prepare('DELETE FROM groups WHERE folder = ?').run(folder).changes > 0;
+    return sql(this.db, 'DELETE FROM groups WHERE folder = ?').run(folder).changes > 0;
   }
 
   setSession(folder: string, sessionId: string): void {
-    this.db.prepare('UPDATE groups SET session_id = ? WHERE folder = ?').run(sessionId, folder);
+    sql(this.db, 'UPDATE groups SET session_id = ? WHERE folder = ?').run(sessionId, folder);
   }
 
   isApproved(channel: string, userId: string): boolean {
     return (
-      this.db
-        .prepare('SELECT 1 FROM approved_users WHERE channel = ? AND user_id = ?')
-        .get(channel, userId) !== undefined
+      sql(this.db, 'SELECT 1 FROM approved_users WHERE channel = ? AND user_id = ?').get(channel, userId) !==
+      undefined
     );
   }
 
   approve(channel: string, userId: string, now: number): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO approved_users (channel, user_id, approved_at) VALUES (?, ?, ?)')
-      .run(channel, userId, now);
+    sql(this.db, 'INSERT OR IGNORE INTO approved_users (channel, user_id, approved_at) VALUES (?, ?, ?)').run(
+      channel,
+      userId,
+      now,
+    );
   }
 }

@@ -3,7 +3,7 @@
  * (channel, chat, message id) drops redeliveries. Status: `context` (kept, not addressed to the
  * agent), `queued` (waiting for a turn), `processing`, `done`, `failed`.
  */
-import type { Db } from './db.js';
+import { sql, type Db } from './db.js';
 
 export type MessageRow = {
   readonly id: number;
@@ -40,44 +40,41 @@ export class MessagesRepo {
 
   /** Stores the message; false when it was already stored (a duplicate delivery). */
   insert(m: NewMessage): boolean {
-    const res = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status)
+    const res = sql(
+      this.db,
+      `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        m.channel,
-        m.chatId,
-        m.messageId,
-        m.groupFolder,
-        m.senderId,
-        m.senderName,
-        m.text,
-        m.ts,
-        m.triggered ? 1 : 0,
-        m.triggered ? 'queued' : 'context',
-      );
+    ).run(
+      m.channel,
+      m.chatId,
+      m.messageId,
+      m.groupFolder,
+      m.senderId,
+      m.senderName,
+      m.text,
+      m.ts,
+      m.triggered ? 1 : 0,
+      m.triggered ? 'queued' : 'context',
+    );
     return res.changes > 0;
   }
 
   /** Groups with a queued message due now, oldest first. */
   groupsWithWork(now: number): string[] {
     return (
-      this.db
-        .prepare(
-          "SELECT group_folder, MIN(id) AS first FROM messages WHERE status = 'queued' AND next_attempt_at <= ? GROUP BY group_folder ORDER BY first",
-        )
-        .all(now) as Array<{ group_folder: string }>
+      sql(
+        this.db,
+        "SELECT group_folder, MIN(id) AS first FROM messages WHERE status = 'queued' AND next_attempt_at <= ? GROUP BY group_folder ORDER BY first",
+      ).all(now) as Array<{ group_folder: string }>
     ).map((r) => r.group_folder);
   }
 
   /** Earliest retry time of a queued message that is not due yet. */
   nextRetryAt(now: number): number | undefined {
-    const row = this.db
-      .prepare(
-        "SELECT MIN(next_attempt_at) AS t FROM messages WHERE status = 'queued' AND next_attempt_at > ?",
-      )
-      .get(now) as {
+    const row = sql(
+      this.db,
+      "SELECT MIN(next_attempt_at) AS t FROM messages WHERE status = 'queued' AND next_attempt_at > ?",
+    ).get(now) as {
       t: number | null;
     };
     return row.t ?? undefined;
@@ -85,57 +82,57 @@ export class MessagesRepo {
 
   /** The batch for the group's next turn: kept context plus every queued message, in order. */
   nextBatch(group: string, now: number): MessageRow[] {
-    const lastQueued = this.db
-      .prepare(
-        "SELECT MAX(id) AS id FROM messages WHERE group_folder = ? AND status = 'queued' AND next_attempt_at <= ?",
-      )
-      .get(group, now) as { id: number | null };
+    const lastQueued = sql(
+      this.db,
+      "SELECT MAX(id) AS id FROM messages WHERE group_folder = ? AND status = 'queued' AND next_attempt_at <= ?",
+    ).get(group, now) as { id: number | null };
     if (lastQueued.id === null) return [];
-    return this.db
-      .prepare(
-        "SELECT * FROM messages WHERE group_folder = ? AND status IN ('context', 'queued') AND id <= ? ORDER BY id",
-      )
-      .all(group, lastQueued.id) as MessageRow[];
+    return sql(
+      this.db,
+      "SELECT * FROM messages WHERE group_folder = ? AND status IN ('context', 'queued') AND id <= ? ORDER BY id",
+    ).all(group, lastQueued.id) as MessageRow[];
   }
 
   markProcessing(ids: readonly number[]): void {
-    const stmt = this.db.prepare(
+    const stmt = sql(
+      this.db,
       "UPDATE messages SET status = 'processing', attempts = attempts + triggered WHERE id = ?",
     );
     this.db.transaction(() => ids.forEach((id) => stmt.run(id)))();
   }
 
   markDone(ids: readonly number[], now: number): void {
-    const stmt = this.db.prepare("UPDATE messages SET status = 'done', answered_at = ? WHERE id = ?");
+    const stmt = sql(this.db, "UPDATE messages SET status = 'done', answered_at = ? WHERE id = ?");
     for (const id of ids) stmt.run(now, id);
   }
 
   /** Back to the queue after a failed turn (triggered ones wait for the retry; context stays context). */
   requeue(ids: readonly number[], nextAttemptAt: number, error: string): void {
-    const stmt = this.db.prepare(
+    const stmt = sql(
+      this.db,
       "UPDATE messages SET status = CASE WHEN triggered = 1 THEN 'queued' ELSE 'context' END, next_attempt_at = ?, last_error = ? WHERE id = ?",
     );
     this.db.transaction(() => ids.forEach((id) => stmt.run(nextAttemptAt, error, id)))();
   }
 
   markFailed(ids: readonly number[], error: string): void {
-    const stmt = this.db.prepare("UPDATE messages SET status = 'failed', last_error = ? WHERE id = ?");
+    const stmt = sql(this.db, "UPDATE messages SET status = 'failed', last_error = ? WHERE id = ?");
     this.db.transaction(() => ids.forEach((id) => stmt.run(error, id)))();
   }
 
   /** Boot recovery: turns that were running when the daemon died are queued again. */
   requeueInterrupted(): number {
-    return this.db
-      .prepare(
-        "UPDATE messages SET status = CASE WHEN triggered = 1 THEN 'queued' ELSE 'context' END, next_attempt_at = 0 WHERE status = 'processing'",
-      )
-      .run().changes;
+    return sql(
+      this.db,
+      "UPDATE messages SET status = CASE WHEN triggered = 1 THEN 'queued' ELSE 'context' END, next_attempt_at = 0 WHERE status = 'processing'",
+    ).run().changes;
   }
 
   counts(): Record<string, number> {
-    const rows = this.db
-      .prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status')
-      .all() as Array<{ status: string; n: number }>;
+    const rows = sql(this.db, 'SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as Array<{
+      status: string;
+      n: number;
+    }>;
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 }

@@ -2,7 +2,7 @@
  * The durable outbox: every reply is written here before it is sent, and leaves only as `sent` or,
  * after retries, `failed` (shown in status and told to the agent on the group's next turn).
  */
-import type { Db } from './db.js';
+import { sql, type Db } from './db.js';
 
 export type OutboxRow = {
   readonly id: number;
@@ -37,94 +37,98 @@ export class OutboxRepo {
   constructor(private readonly db: Db) {}
 
   add(m: NewOutbox, now: number): number {
-    const res = this.db
-      .prepare(
-        'INSERT INTO outbox (channel, chat_id, group_folder, text, sender, source, reply_to_message, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        m.channel,
-        m.chatId,
-        m.groupFolder,
-        m.text,
-        m.sender ?? null,
-        m.source,
-        m.replyTo ?? null,
-        now,
-        now,
-      );
+    const res = sql(
+      this.db,
+      'INSERT INTO outbox (channel, chat_id, group_folder, text, sender, source, reply_to_message, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      m.channel,
+      m.chatId,
+      m.groupFolder,
+      m.text,
+      m.sender ?? null,
+      m.source,
+      m.replyTo ?? null,
+      now,
+      now,
+    );
     return Number(res.lastInsertRowid);
   }
 
   get(id: number): OutboxRow | undefined {
-    return this.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+    return sql(this.db, 'SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
   }
 
   /** Pending rows due now, oldest first. */
   due(now: number, limit = 100): OutboxRow[] {
-    return this.db
-      .prepare("SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?")
-      .all(now, limit) as OutboxRow[];
+    return sql(
+      this.db,
+      "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+    ).all(now, limit) as OutboxRow[];
   }
 
   /** The oldest pending row for the same chat queued before this one: replies go out in order. */
   pendingBefore(row: Pick<OutboxRow, 'id' | 'channel' | 'chat_id'>): OutboxRow | undefined {
-    return this.db
-      .prepare(
-        "SELECT * FROM outbox WHERE status = 'pending' AND channel = ? AND chat_id = ? AND id < ? ORDER BY id LIMIT 1",
-      )
-      .get(row.channel, row.chat_id, row.id) as OutboxRow | undefined;
+    return sql(
+      this.db,
+      "SELECT * FROM outbox WHERE status = 'pending' AND channel = ? AND chat_id = ? AND id < ? ORDER BY id LIMIT 1",
+    ).get(row.channel, row.chat_id, row.id) as OutboxRow | undefined;
   }
 
   nextDueAt(): number | undefined {
-    const row = this.db
-      .prepare("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending'")
-      .get() as { t: number | null };
+    const row = sql(
+      this.db,
+      "SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending'",
+    ).get() as { t: number | null };
     return row.t ?? undefined;
   }
 
   partSent(id: number, partsSent: number): void {
-    this.db.prepare('UPDATE outbox SET parts_sent = ? WHERE id = ?').run(partsSent, id);
+    sql(this.db, 'UPDATE outbox SET parts_sent = ? WHERE id = ?').run(partsSent, id);
   }
 
   sent(id: number, now: number): void {
-    this.db
-      .prepare("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?")
-      .run(now, id);
+    sql(this.db, "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?").run(
+      now,
+      id,
+    );
   }
 
   retry(id: number, nextAttemptAt: number, error: string): void {
-    this.db
-      .prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?')
-      .run(nextAttemptAt, error, id);
+    sql(
+      this.db,
+      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+    ).run(nextAttemptAt, error, id);
   }
 
   /** Delays without counting an attempt (429 retry_after, pacing). */
   defer(id: number, nextAttemptAt: number, error: string): void {
-    this.db
-      .prepare('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?')
-      .run(nextAttemptAt, error, id);
+    sql(this.db, 'UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?').run(
+      nextAttemptAt,
+      error,
+      id,
+    );
   }
 
   fail(id: number, error: string): void {
-    this.db
-      .prepare("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?")
-      .run(error, id);
+    sql(
+      this.db,
+      "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
+    ).run(error, id);
   }
 
   /** Failed deliveries of a group the agent has not been told about yet; marks them told. */
   takeUnreported(group: string): OutboxRow[] {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM outbox WHERE group_folder = ? AND status = 'failed' AND reported = 0 ORDER BY id",
-      )
-      .all(group) as OutboxRow[];
-    const mark = this.db.prepare('UPDATE outbox SET reported = 1 WHERE id = ?');
+    const rows = sql(
+      this.db,
+      "SELECT * FROM outbox WHERE group_folder = ? AND status = 'failed' AND reported = 0 ORDER BY id",
+    ).all(group) as OutboxRow[];
+    const mark = sql(this.db, 'UPDATE outbox SET reported = 1 WHERE id = ?');
     for (const r of rows) mark.run(r.id);
     return rows;
   }
 
   stats(): { pending: number; failed: number; sent: number } {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
+    const rows = sql(this.db, 'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
       status: string;
       n: number;
     }>;
@@ -133,8 +137,8 @@ export class OutboxRepo {
   }
 
   recentFailures(limit = 5): OutboxRow[] {
-    return this.db
-      .prepare("SELECT * FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?")
-      .all(limit) as OutboxRow[];
+    return sql(this.db, "SELECT * FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?").all(
+      limit,
+    ) as OutboxRow[];
   }
 }

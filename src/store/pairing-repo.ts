@@ -3,7 +3,7 @@
  * (no 0/O, 1/I/L), valid for an hour, at most three pending at once.
  */
 import { randomInt } from 'node:crypto';
-import type { Db } from './db.js';
+import { sql, type Db } from './db.js';
 
 export const PAIRING_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const PAIRING_TTL_MS = 3_600_000;
@@ -30,9 +30,10 @@ export class PairingRepo {
   constructor(private readonly db: Db) {}
 
   pending(now: number): PairingRow[] {
-    return this.db
-      .prepare('SELECT * FROM pairing_codes WHERE approved_at IS NULL AND expires_at > ? ORDER BY created_at')
-      .all(now) as PairingRow[];
+    return sql(
+      this.db,
+      'SELECT * FROM pairing_codes WHERE approved_at IS NULL AND expires_at > ? ORDER BY created_at',
+    ).all(now) as PairingRow[];
   }
 
   /** The user's live code, a new one, or undefined when three are already pending. */
@@ -41,21 +42,19 @@ export class PairingRepo {
     now: number,
   ): { row: PairingRow; fresh: boolean } | undefined {
     return this.db.transaction(() => {
-      const existing = this.db
-        .prepare(
-          'SELECT * FROM pairing_codes WHERE channel = ? AND user_id = ? AND approved_at IS NULL AND expires_at > ?',
-        )
-        .get(user.channel, user.userId, now) as PairingRow | undefined;
+      const existing = sql(
+        this.db,
+        'SELECT * FROM pairing_codes WHERE channel = ? AND user_id = ? AND approved_at IS NULL AND expires_at > ?',
+      ).get(user.channel, user.userId, now) as PairingRow | undefined;
       if (existing !== undefined) return { row: existing, fresh: false };
       if (this.pending(now).length >= MAX_PENDING_CODES) return undefined;
       const code = newPairingCode();
-      this.db
-        .prepare(
-          'INSERT INTO pairing_codes (code, channel, user_id, chat_id, user_name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(code, user.channel, user.userId, user.chatId, user.userName, now, now + PAIRING_TTL_MS);
+      sql(
+        this.db,
+        'INSERT INTO pairing_codes (code, channel, user_id, chat_id, user_name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(code, user.channel, user.userId, user.chatId, user.userName, now, now + PAIRING_TTL_MS);
       return {
-        row: this.db.prepare('SELECT * FROM pairing_codes WHERE code = ?').get(code) as PairingRow,
+        row: sql(this.db, 'SELECT * FROM pairing_codes WHERE code = ?').get(code) as PairingRow,
         fresh: true,
       };
     })();
@@ -63,11 +62,12 @@ export class PairingRepo {
 
   /** Marks a live code approved and returns it; undefined when unknown or expired. */
   approve(code: string, now: number): PairingRow | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM pairing_codes WHERE code = ? AND approved_at IS NULL AND expires_at > ?')
-      .get(code.toUpperCase(), now) as PairingRow | undefined;
+    const row = sql(
+      this.db,
+      'SELECT * FROM pairing_codes WHERE code = ? AND approved_at IS NULL AND expires_at > ?',
+    ).get(code.toUpperCase(), now) as PairingRow | undefined;
     if (row === undefined) return undefined;
-    this.db.prepare('UPDATE pairing_codes SET approved_at = ? WHERE code = ?').run(now, row.code);
+    sql(this.db, 'UPDATE pairing_codes SET approved_at = ? WHERE code = ?').run(now, row.code);
     return row;
   }
 }

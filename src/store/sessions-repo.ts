@@ -1,5 +1,5 @@
 /** The sessions aggregate in agentforge.db. */
-import type { Db } from './db.js';
+import { sql, type Db } from './db.js';
 
 export type SessionRow = {
   readonly id: string;
@@ -27,32 +27,33 @@ export class SessionsRepo {
   }
 
   create(row: { id: string; agent: string; groupFolder: string; workspace: string; now: number }): void {
-    this.#db
-      .prepare(
-        'INSERT INTO sessions (id, agent, group_folder, workspace, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(row.id, row.agent, row.groupFolder, row.workspace, row.now, row.now);
+    sql(
+      this.#db,
+      'INSERT INTO sessions (id, agent, group_folder, workspace, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(row.id, row.agent, row.groupFolder, row.workspace, row.now, row.now);
   }
 
   get(id: string): SessionRow | undefined {
-    return this.#db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
+    return sql(this.#db, 'SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
   }
 
   list(includeRemoved = false): SessionRow[] {
-    const sql = includeRemoved
+    const query = includeRemoved
       ? 'SELECT * FROM sessions ORDER BY created_at'
       : "SELECT * FROM sessions WHERE state != 'removed' ORDER BY created_at";
-    return this.#db.prepare(sql).all() as SessionRow[];
+    return sql(this.#db, query).all() as SessionRow[];
   }
 
   setAcpSession(id: string, acpSessionId: string, now: number): void {
-    this.#db
-      .prepare('UPDATE sessions SET acp_session_id = ?, updated_at = ? WHERE id = ?')
-      .run(acpSessionId, now, id);
+    sql(this.#db, 'UPDATE sessions SET acp_session_id = ?, updated_at = ? WHERE id = ?').run(
+      acpSessionId,
+      now,
+      id,
+    );
   }
 
   setState(id: string, state: SessionRow['state'], now: number): void {
-    this.#db.prepare('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?').run(state, now, id);
+    sql(this.#db, 'UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?').run(state, now, id);
   }
 
   recordProcess(
@@ -60,36 +61,37 @@ export class SessionsRepo {
     proc: { pid: number; pgid: number; startTime: string | null } | null,
     now: number,
   ): void {
-    this.#db
-      .prepare('UPDATE sessions SET pid = ?, pgid = ?, proc_start_time = ?, updated_at = ? WHERE id = ?')
-      .run(proc?.pid ?? null, proc?.pgid ?? null, proc?.startTime ?? null, now, id);
+    sql(
+      this.#db,
+      'UPDATE sessions SET pid = ?, pgid = ?, proc_start_time = ?, updated_at = ? WHERE id = ?',
+    ).run(proc?.pid ?? null, proc?.pgid ?? null, proc?.startTime ?? null, now, id);
   }
 
   recordTurn(id: string, now: number): void {
-    this.#db
-      .prepare('UPDATE sessions SET turns = turns + 1, last_turn_at = ?, updated_at = ? WHERE id = ?')
-      .run(now, now, id);
+    sql(this.#db, 'UPDATE sessions SET turns = turns + 1, last_turn_at = ?, updated_at = ? WHERE id = ?').run(
+      now,
+      now,
+      id,
+    );
   }
 
   recordFailure(id: string, kind: string, message: string, now: number): void {
-    this.#db
-      .prepare(
-        'UPDATE sessions SET last_error_kind = ?, last_error = ?, last_error_at = ?, updated_at = ? WHERE id = ?',
-      )
-      .run(kind, message, now, now, id);
+    sql(
+      this.#db,
+      'UPDATE sessions SET last_error_kind = ?, last_error = ?, last_error_at = ?, updated_at = ? WHERE id = ?',
+    ).run(kind, message, now, now, id);
   }
 
   /** The newest active session of a group folder (for folders with no registered chat, e.g. cli). */
   latestActive(groupFolder: string): SessionRow | undefined {
-    return this.#db
-      .prepare(
-        "SELECT * FROM sessions WHERE group_folder = ? AND state = 'active' ORDER BY created_at DESC LIMIT 1",
-      )
-      .get(groupFolder) as SessionRow | undefined;
+    return sql(
+      this.#db,
+      "SELECT * FROM sessions WHERE group_folder = ? AND state = 'active' ORDER BY created_at DESC LIMIT 1",
+    ).get(groupFolder) as SessionRow | undefined;
   }
 
   /** Sessions that had a live process recorded: candidates for orphan cleanup at boot. */
   withProcess(): SessionRow[] {
-    return this.#db.prepare('SELECT * FROM sessions WHERE pid IS NOT NULL').all() as SessionRow[];
+    return sql(this.#db, 'SELECT * FROM sessions WHERE pid IS NOT NULL').all() as SessionRow[];
   }
 }

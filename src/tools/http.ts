@@ -22,7 +22,14 @@ export type ToolHttpDeps = {
 export type ToolEndpoint = { readonly url: string; readonly close: () => Promise<void> };
 
 export async function serveTools(deps: ToolHttpDeps): Promise<ToolEndpoint> {
-  const server: Server = createServer((req, res) => void handle(req, res, deps));
+  const server: Server = createServer((req, res) => {
+    // A request must always be answered: an unexpected throw is a 500, never a hung connection.
+    handle(req, res, deps).catch((err: unknown) => {
+      deps.log.error({ err }, 'tool request failed');
+      if (!res.headersSent) deny(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -54,10 +61,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpD
       return deny(res, 413, `request body too large (limit ${MAX_MCP_BODY_BYTES} bytes)`);
     return deny(res, 400, 'request body is not JSON');
   }
+  // Any JSON can arrive here (null, a number, [null]); the MCP transport answers what is not a
+  // valid message. Only real tools/call messages are recorded.
   for (const msg of Array.isArray(body) ? body : [body]) {
-    const m = msg as { method?: string; params?: { name?: string; arguments?: unknown } };
-    if (m.method === 'tools/call')
-      deps.onCall(caller, String(m.params?.name ?? ''), m.params?.arguments ?? null);
+    if (msg === null || typeof msg !== 'object') continue;
+    const m = msg as { method?: unknown; params?: unknown };
+    const params = (m.params !== null && typeof m.params === 'object' ? m.params : {}) as {
+      name?: unknown;
+      arguments?: unknown;
+    };
+    if (m.method === 'tools/call') deps.onCall(caller, String(params.name ?? ''), params.arguments ?? null);
   }
   const mcp = deps.build(caller);
   const transport = new StreamableHTTPServerTransport({
