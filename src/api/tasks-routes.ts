@@ -7,6 +7,13 @@ import type { TasksRepo } from '../store/tasks-repo.js';
 import { ApiError } from './errors.js';
 import { parseBody } from './body.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
+import { parseDuration } from '../config/duration.js';
+
+/**
+ * An interval's next run must be a time we can show: "999999999999d" would be stored, and then
+ * break every view that prints it (task list, status). The scheduler itself has no upper bound.
+ */
+export const MAX_INTERVAL_DAYS = 3650;
 
 const addTask = z.strictObject({
   group: z.string().regex(GROUP_FOLDER_RE, 'group: a group folder, e.g. "cli" or "team"'),
@@ -49,6 +56,15 @@ export function taskRoutes(
         404,
         'group_not_found',
         `no group ${b.group}; use "cli" or a folder from: agentforge group list`,
+      );
+    if (
+      b.schedule_type === 'interval' &&
+      (parseDuration(b.schedule_value) ?? 0) > MAX_INTERVAL_DAYS * 86_400_000
+    )
+      throw new ApiError(
+        400,
+        'invalid_schedule',
+        `interval "${b.schedule_value}" is longer than the maximum of ${MAX_INTERVAL_DAYS}d`,
       );
     if (b.timezone !== undefined) {
       try {

@@ -15,7 +15,6 @@ import type { SessionsRepo } from '../store/sessions-repo.js';
 import { TasksRepo, type TaskRow } from '../store/tasks-repo.js';
 import { serveTools, type ToolEndpoint } from '../tools/http.js';
 import { ToolRateLimit, ToolTokens, type Caller } from '../tools/identity.js';
-import { buildToolServer } from '../tools/tools.js';
 import type { Chat } from './chat.js';
 import { groupTurns } from './group-turns.js';
 
@@ -57,8 +56,8 @@ export async function createAutomation(deps: {
   const endpoint: ToolEndpoint = await serveTools({
     resolve: callerFor,
     onCall: (caller, name, args) => supervisor.record(caller.sessionId, 'tool_call', { name, args }),
-    build: (caller) =>
-      buildToolServer(caller, {
+    build: async (caller) =>
+      (await import('../tools/tools.js')).buildToolServer(caller, {
         groups: chat.groups,
         outbox: chat.outboxRepo,
         tasks,

@@ -8,6 +8,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   rmSync,
@@ -65,12 +66,25 @@ export function checkFiles(dir: string): { manifest: Manifest | undefined; probl
   const problems: BackupProblem[] = [];
   for (const f of manifest.files) {
     const p = join(dir, f.path);
-    if (!existsSync(p)) {
-      problems.push({ file: f.path, problem: 'missing' });
+    // lstat: a backup holds regular files only. A directory named in the manifest would make the
+    // hash read throw; a symlink would pull content from outside the archive into the home.
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push({ file: f.path, problem: code === 'ENOENT' ? 'missing' : `cannot be read (${code})` });
       continue;
     }
-    if (statSync(p).size !== f.bytes)
-      problems.push({ file: f.path, problem: `size ${statSync(p).size} differs from manifest ${f.bytes}` });
+    if (!st.isFile()) {
+      problems.push({
+        file: f.path,
+        problem: st.isSymbolicLink() ? 'is a symbolic link' : 'not a regular file',
+      });
+      continue;
+    }
+    if (st.size !== f.bytes)
+      problems.push({ file: f.path, problem: `size ${st.size} differs from manifest ${f.bytes}` });
     else if (sha256File(p) !== f.sha256)
       problems.push({ file: f.path, problem: 'sha256 does not match the manifest' });
     else if (f.kind === 'sqlite') {

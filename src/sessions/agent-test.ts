@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { resolveSecret } from '../config/secrets.js';
 import type { AgentSpec } from './agents.js';
 import { resolveCommand } from './agents.js';
-import { startAgent } from './acp/client.js';
 import { buildAgentEnv } from './acp/env.js';
 import { SessionError } from './errors.js';
 
@@ -35,6 +34,7 @@ export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promis
     const credentials = Object.fromEntries(
       Object.entries(spec.credentials).map(([k, ref]) => [k, resolveSecret(ref, env)]),
     );
+    const { startAgent } = await import('./acp/client.js');
     const live = await startAgent({
       command: spec.command,
       args: spec.args,

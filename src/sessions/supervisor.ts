@@ -12,7 +12,7 @@ import { resolveSecret, SecretError } from '../config/secrets.js';
 import { isAlive } from '../instance/lock.js';
 import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
-import { startAgent, type LiveAgent } from './acp/client.js';
+import type { LiveAgent } from './acp/client.js';
 import { buildAgentEnv } from './acp/env.js';
 import { groupMembers, killGroup } from './acp/process.js';
 import { SessionError, SessionRequestError } from './errors.js';
@@ -238,6 +238,8 @@ export class Supervisor {
         ? withCgroup(spec.command, spec.args, spec.limits.memoryMb)
         : { command: spec.command, args: [...spec.args] };
     const { events, log } = s.deps;
+    // The ACP SDK loads with the first agent: an idle daemon does not pay its memory.
+    const { startAgent } = await import('./acp/client.js');
     const live = await startAgent({
       command: cmd.command,
       args: cmd.args,

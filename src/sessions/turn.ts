@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RequestError } from '@agentclientprotocol/sdk';
 import { SessionError } from './errors.js';
 import { MemoryWatch } from './memory-watch.js';
 import type { Session } from './session.js';
@@ -46,8 +45,11 @@ ${s.stderrTail}
 
 function classify(err: unknown): SessionError {
   if (err instanceof SessionError) return err;
-  if (err instanceof RequestError)
-    return new SessionError('protocol', `agent answered with an error: ${err.message}`, { cause: err });
+  // A JSON-RPC error answer from the agent, duck-typed: the ACP SDK is loaded only with an agent.
+  if (typeof (err as { code?: unknown }).code === 'number')
+    return new SessionError('protocol', `agent answered with an error: ${(err as Error).message}`, {
+      cause: err,
+    });
   return new SessionError('protocol', (err as Error).message ?? String(err), { cause: err });
 }
 

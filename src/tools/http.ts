@@ -5,7 +5,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Logger } from 'pino';
 import type { Caller } from './identity.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -14,7 +13,7 @@ export const MAX_MCP_BODY_BYTES = 1024 * 1024;
 
 export type ToolHttpDeps = {
   readonly resolve: (token: string) => Caller | undefined;
-  readonly build: (caller: Caller) => McpServer;
+  readonly build: (caller: Caller) => McpServer | Promise<McpServer>;
   readonly onCall: (caller: Caller, name: string, args: unknown) => void;
   readonly log: Logger;
 };
@@ -72,7 +71,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpD
     };
     if (m.method === 'tools/call') deps.onCall(caller, String(params.name ?? ''), params.arguments ?? null);
   }
-  const mcp = deps.build(caller);
+  // The MCP SDK loads with the first tool call: an idle daemon does not pay its memory.
+  const { StreamableHTTPServerTransport } =
+    await import('@modelcontextprotocol/sdk/server/streamableHttp.js');
+  const mcp = await deps.build(caller);
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,

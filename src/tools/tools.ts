@@ -13,6 +13,10 @@ import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { TaskRow, TasksRepo } from '../store/tasks-repo.js';
 import type { Caller } from './identity.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
+import { parseDuration } from '../config/duration.js';
+
+/** An interval whose next run is beyond what a date can show would break every view of the task. */
+const MAX_INTERVAL_DAYS = 3650;
 
 export type ToolDeps = {
   readonly groups: GroupsRepo;
@@ -30,8 +34,11 @@ const ok = (text: string): CallToolResult => ({ content: [{ type: 'text', text }
 const fail = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
 
 function describeTask(t: TaskRow): string {
+  const at = t.next_run_at === null ? undefined : new Date(t.next_run_at);
   const next =
-    t.next_run_at === null ? 'no further runs' : `next run ${new Date(t.next_run_at).toISOString()}`;
+    at === undefined
+      ? 'no further runs'
+      : `next run ${Number.isNaN(at.getTime()) ? `at ${t.next_run_at}` : at.toISOString()}`;
   return `${t.id} [${t.status}] group=${t.group_folder} ${t.schedule_type} "${t.schedule_value}" (${t.timezone}) ${next}: ${t.prompt.slice(0, 120)}`;
 }
 
@@ -47,6 +54,14 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
     if (deps.groups.get(requested) === undefined && requested !== 'cli')
       throw new Refused(`no group ${requested}; call list_groups to see them`);
     return requested;
+  };
+  const checkInterval = (type: string | undefined, value: string | undefined): void => {
+    if (
+      type === 'interval' &&
+      value !== undefined &&
+      (parseDuration(value) ?? 0) > MAX_INTERVAL_DAYS * 86_400_000
+    )
+      throw new Refused(`interval "${value}" is longer than the maximum of ${MAX_INTERVAL_DAYS}d`);
   };
   const ownTask = (id: string): TaskRow => {
     const t = deps.taskRows.get(id);
@@ -123,6 +138,7 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
       group: z.string().regex(GROUP_FOLDER_RE).optional(),
     },
     (a) => {
+      checkInterval(a.schedule_type, a.schedule_value);
       const t = deps.tasks.create(
         {
           group: targetGroup(a.group),
@@ -160,7 +176,8 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
       schedule_value: scheduleFields.schedule_value.optional(),
     },
     (a) => {
-      ownTask(a.task_id);
+      const current = ownTask(a.task_id);
+      checkInterval(a.schedule_type ?? current.schedule_type, a.schedule_value ?? current.schedule_value);
       const t = deps.tasks.update(a.task_id, {
         prompt: a.prompt,
         scheduleType: a.schedule_type,
