@@ -35,7 +35,9 @@ export async function coldStart(runs: number): Promise<{ medianMs: number; maxMs
   return { medianMs: round(percentile(times, 50), 1), maxMs: round(times[times.length - 1] ?? NaN, 1) };
 }
 
-export async function idle(seconds: number): Promise<{ rssMb: number; wakeups: number; seconds: number }> {
+export async function idle(
+  seconds: number,
+): Promise<{ rssMb: number; anonMb: number; wakeups: number; seconds: number }> {
   const h = benchHome('[http]\nport = 0\n');
   const log = join(h.home, 'timers.jsonl');
   const d = startForeground(h, { NODE_OPTIONS: `--import ${PROBE}`, AF_TIMER_LOG: log });
@@ -48,7 +50,12 @@ export async function idle(seconds: number): Promise<{ rssMb: number; wakeups: n
     const wakeups = lines
       .map((l) => JSON.parse(l) as { t: number; kind: string })
       .filter((r) => r.t >= from && r.kind !== 'setImmediate').length;
-    return { rssMb: round(rssMb(d.pid as number), 1), wakeups, seconds };
+    return {
+      rssMb: round(rssMb(d.pid as number), 1),
+      anonMb: round(rssMb(d.pid as number, 'RssAnon'), 1),
+      wakeups,
+      seconds,
+    };
   } finally {
     await stop(d);
     h.cleanup();

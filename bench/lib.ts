@@ -76,10 +76,11 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[i] as number;
 }
 
-export function rssMb(pid: number): number {
+/** VmRSS, or another /proc/<pid>/status field (RssAnon: private memory, without the mapped binary). */
+export function rssMb(pid: number, field = 'VmRSS'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
+    .find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 

@@ -44,6 +44,7 @@ add('cold start to /readyz (median)', cold.medianMs, 'ms', '≤ 500 ms', cold.me
 process.stderr.write('idle …\n');
 const idl = await idle(quick ? 10 : 30);
 add(`idle RSS after ${idl.seconds} s`, idl.rssMb, 'MB', '≤ 80 MB', idl.rssMb <= 80);
+add('  of which private (RssAnon)', idl.anonMb, 'MB', '', true);
 add(`idle timer wakeups in ${idl.seconds} s`, idl.wakeups, 'count', '', true);
 process.stderr.write('status …\n');
 const st = await statusLatency(10);
