@@ -140,7 +140,16 @@ export function testConfig(port: number, extra = ''): string {
 
 /** `agentforge daemon start` (detached); returns the daemon's pid, tracked for cleanup. */
 export async function startDaemon(h: TestHome): Promise<number> {
-  const r = await h.run(['daemon', 'start', '-o', 'json']);
+  let r = await h.run(['daemon', 'start', '-o', 'json']);
+  // freePort() cannot reserve a port: another test may take it before the daemon binds. Retry
+  // with a fresh one rather than fail on a race that is ours, not the daemon's.
+  for (let attempt = 0; attempt < 3 && r.code !== 0 && r.stderr.includes('EADDRINUSE'); attempt++) {
+    const file = join(h.home, 'config.toml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^port = \d+$/m, `port = ${await freePort()}`), {
+      mode: 0o600,
+    });
+    r = await h.run(['daemon', 'start', '-o', 'json']);
+  }
   if (r.code !== 0) throw new Error(`daemon start exited ${r.code}: ${r.stdout}${r.stderr}`);
   const { pid } = JSON.parse(r.stdout) as { pid: number };
   h.track(pid);
