@@ -18,6 +18,27 @@ function issuesOf(toml: string): Array<{ path: string; line: number | undefined;
 }
 
 describe('parseConfig', () => {
+  it('refuses a duration longer than a timer can hold, naming the key and line', () => {
+    // Node would fire such a timer after 1 ms: every turn would time out at once.
+    expect(issuesOf('[limits]\nturn_timeout = "99999999999d"\n')).toEqual([
+      {
+        path: 'limits.turn_timeout',
+        line: 2,
+        message: expect.stringMatching(/longer than a timer can hold.*"24d"/),
+      },
+    ]);
+    expect(issuesOf('[channels.telegram]\npoll_timeout = "20d"\nstall_threshold = "10d"\n')).toEqual([
+      {
+        path: 'channels.telegram.poll_timeout',
+        line: 2,
+        message: expect.stringMatching(/together with stall_threshold/),
+      },
+    ]);
+    expect(parse('[limits]\nturn_timeout = "24d"\n').limits.turn_timeout).toBe(24 * 86_400_000);
+    // A window is not a timer: a long catch-up window is fine.
+    expect(parse('[scheduler]\ncatch_up_window = "60d"\n').scheduler.catch_up_window).toBe(60 * 86_400_000);
+  });
+
   it('fills every section with its documented default from an empty file', () => {
     const c = parse('');
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 2180, allow_remote: false });

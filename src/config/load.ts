@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { TomlError, parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { formatDuration } from './duration.js';
 import { locateKey } from './locate.js';
 import { type HomePaths, homePaths, underHome } from './paths.js';
 import { configSchema, type ConfigFile } from './schema.js';
@@ -112,6 +113,13 @@ function semanticIssues(config: ConfigFile, source: string, file: string): Confi
       `"${config.http.host}" is not a loopback address; use 127.0.0.1 or ::1, or set allow_remote = true to expose the API`,
     );
   }
+  for (const [path, ms] of timerDurations(config)) {
+    if (ms > MAX_TIMER_MS)
+      at(
+        path,
+        `${formatDuration(ms)} is longer than a timer can hold (about 24.8 days)${path.length === 3 && path[2] === 'poll_timeout' ? ' together with stall_threshold' : ''}; use at most "24d"`,
+      );
+  }
   const defaults = Object.entries(config.agents).filter(([, a]) => a.default);
   if (defaults.length > 1) {
     at(
@@ -125,6 +133,29 @@ function semanticIssues(config: ConfigFile, source: string, file: string): Confi
     if (problem !== undefined) at(path, problem);
   });
   return issues;
+}
+
+/**
+ * Node's setTimeout holds at most 2^31-1 ms; a longer delay fires after 1 ms instead, so a
+ * turn_timeout of "9999d" would end every turn at once. catch_up_window is a window, not a timer.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerDurations(config: ConfigFile): Array<[string[], number]> {
+  const tg = config.channels.telegram;
+  return [
+    [['daemon', 'shutdown_timeout'], config.daemon.shutdown_timeout],
+    [['limits', 'turn_timeout'], config.limits.turn_timeout],
+    [['limits', 'idle_timeout'], config.limits.idle_timeout],
+    // The poller's stall deadline is one timer of both together.
+    [['channels', 'telegram', 'poll_timeout'], tg.poll_timeout + tg.stall_threshold],
+    [['channels', 'email', 'poll_interval'], config.channels.email.poll_interval],
+    [['retention', 'sweep_interval'], config.retention.sweep_interval],
+    ...Object.entries(config.agents).flatMap(([name, a]): Array<[string[], number]> => [
+      [['agents', name, 'limits', 'turn_timeout'], a.limits.turn_timeout ?? 0],
+      [['agents', name, 'limits', 'idle_timeout'], a.limits.idle_timeout ?? 0],
+    ]),
+  ];
 }
 
 function forEachSecretRef(config: ConfigFile, visit: (path: string[], ref: SecretRef) => void): void {

@@ -325,6 +325,29 @@ describe('duplicates', () => {
     expect(messages.groupsWithWork(now)).toEqual([]);
   });
 
+  it('a message that cannot be stored is rejected alone; the rest of the batch is stored', () => {
+    const ib = inbox({ allowedUsers: ['111', 'Ann.X', 'ann_x'] });
+    ib.accept([
+      msg({ messageId: '90', ts: Number.NaN }), // no valid time
+      msg({ messageId: '91', text: 'kept' }),
+    ]);
+    expect(allMessages().map((m) => m.text)).toEqual(['kept']);
+    expect(ib.stats).toMatchObject({ accepted: 1, rejected: 1 });
+  });
+
+  it('direct-chat folders are valid names, unique even when two ids map to the same name', () => {
+    const ib = inbox({ allowedUsers: ['Ann.X', 'ann_x', 'x'.repeat(80)] });
+    ib.accept([
+      msg({ senderId: 'Ann.X', chatId: '501' }),
+      msg({ senderId: 'ann_x', chatId: '502' }),
+      msg({ senderId: 'x'.repeat(80), chatId: '503' }),
+    ]);
+    const folders = groups.list().map((g) => g.folder);
+    expect(folders).toEqual(['dm-ann_x', 'dm-ann_x-2', `dm-${'x'.repeat(61)}`]);
+    for (const f of folders) expect(f).toMatch(/^[a-z0-9][a-z0-9_-]{0,63}$/);
+    expect(allMessages()).toHaveLength(3);
+  });
+
   it('the same message id in another chat is a different message', () => {
     const ib = inbox({ allowedUsers: ['111', '112'] });
     ib.accept([msg({ messageId: '5' }), msg({ messageId: '5', senderId: '112' })]);

@@ -13,6 +13,8 @@ export class ScheduleError extends Error {
 }
 
 export const MIN_INTERVAL_MS = 60_000;
+/** Ten years: beyond that, next-run arithmetic leaves the range of a JavaScript Date. */
+export const MAX_INTERVAL_MS = 3650 * 86_400_000;
 
 /** Validates a schedule; throws ScheduleError with a message the agent or operator can act on. */
 export function validateSchedule(s: Schedule, now: number): void {
@@ -37,6 +39,8 @@ export function validateSchedule(s: Schedule, now: number): void {
       throw new ScheduleError(`interval "${s.value}" must be a duration like "30m" or "2h"`);
     if (ms < MIN_INTERVAL_MS)
       throw new ScheduleError(`interval "${s.value}" is shorter than the minimum of 1m`);
+    if (ms > MAX_INTERVAL_MS)
+      throw new ScheduleError(`interval "${s.value}" is longer than the maximum of 3650d`);
     return;
   }
   const at = Date.parse(s.value);

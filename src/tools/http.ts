@@ -69,7 +69,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpD
       name?: unknown;
       arguments?: unknown;
     };
-    if (m.method === 'tools/call') deps.onCall(caller, String(params.name ?? ''), params.arguments ?? null);
+    if (m.method === 'tools/call')
+      deps.onCall(caller, typeof params.name === 'string' ? params.name : '', params.arguments ?? null);
   }
   // The MCP SDK loads with the first tool call: an idle daemon does not pay its memory.
   const { StreamableHTTPServerTransport } =

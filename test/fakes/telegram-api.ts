@@ -149,6 +149,14 @@ export class FakeTelegram {
     return messageId;
   }
 
+  /** Adds an update exactly as given (plus its update_id), well-formed or not; returns the id. */
+  pushRaw(fields: Record<string, unknown>): number {
+    const id = this.#nextUpdateId++;
+    this.#updates.push({ update_id: id, ...fields });
+    this.#flushWaiters();
+    return id;
+  }
+
   /** Updates not yet confirmed by an offset. */
   get pendingUpdates(): number {
     return this.#updates.length;

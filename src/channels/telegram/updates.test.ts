@@ -67,6 +67,39 @@ describe('toInbound', () => {
     expect(toInbound(update({}), BOT)).toBeUndefined();
   });
 
+  it('skips malformed updates instead of throwing (a throw would wedge the poller on that batch)', () => {
+    const bad: unknown[] = [
+      null,
+      'x',
+      { update_id: 1, message: null },
+      { update_id: 1, message: { message_id: 1, date: 1, chat: null, from: ANN, text: 'hi' } },
+      {
+        update_id: 1,
+        message: { message_id: 1, date: 1, chat: { id: 1, type: 'private' }, from: 'Ann', text: 'hi' },
+      },
+      {
+        update_id: 1,
+        message: { message_id: '1', date: 1, chat: { id: 1, type: 'private' }, from: ANN, text: 'hi' },
+      },
+      {
+        update_id: 1,
+        message: { message_id: 1, date: 1, chat: { id: 1, type: 'weird' }, from: ANN, text: 'hi' },
+      },
+      {
+        update_id: 1,
+        message: { message_id: 1, date: 1, chat: { id: 1, type: 'private' }, from: ANN, text: 42 },
+      },
+    ];
+    for (const u of bad) expect(toInbound(u as Update, BOT)).toBeUndefined();
+    // Cosmetic fields that are malformed are ignored; the message itself still gets through.
+    const odd = toInbound(
+      update({ text: 'hi @forge_test_bot', entities: 'oops', audio: null, date: 'x' }),
+      BOT,
+    );
+    expect(odd).toMatchObject({ text: '[audio] hi @forge_test_bot', mentionsBot: true });
+    expect(Number.isFinite(odd?.ts)).toBe(true);
+  });
+
   it('falls back to the username, then the id, for the sender name', () => {
     expect(
       toInbound(update({ text: 'x', from: { id: 5, is_bot: false, first_name: '', username: 'zed' } }), BOT)
