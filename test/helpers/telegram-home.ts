@@ -31,13 +31,14 @@ ${extra}`;
 export async function startWithTelegram(
   extraConfig = '',
   configure?: (tg: FakeTelegram) => void,
+  editConfig: (toml: string) => string = (t) => t,
 ): Promise<TelegramSetup> {
   const tg = new FakeTelegram();
   await tg.start();
   configure?.(tg);
   const h = makeHome({ env: { AF_TEST_TG_TOKEN: FAKE_TOKEN } });
   await h.run(['init']);
-  h.writeConfig(telegramConfig(tg.apiRoot, extraConfig));
+  h.writeConfig(editConfig(telegramConfig(tg.apiRoot, extraConfig)));
   const pid = await startDaemon(h);
   await waitFor(() => tg.callsOf('getUpdates').length > 0, 10_000, 'first getUpdates');
   return {

@@ -8,7 +8,7 @@
  *   - with missed_runs = "skip", occurrences due while the daemon was down are `missed`, not run;
  *   - with missed_runs = "run-once", exactly the latest missed occurrence runs.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -22,6 +22,7 @@ import {
   type TestHome,
 } from '../helpers/harness.js';
 import { api } from '../helpers/sessions.js';
+import { promptsSent } from '../helpers/chaos.js';
 
 type RunRow = {
   id: number;
@@ -86,31 +87,6 @@ function withDb<T>(h: TestHome, fn: (db: Database.Database) => T, readonly = tru
 const runs = (h: TestHome): RunRow[] =>
   withDb(h, (db) => db.prepare('SELECT * FROM task_runs ORDER BY id').all() as RunRow[]);
 
-/** How many times each prompt text was sent to an agent, over every session's event log. */
-function promptsSent(h: TestHome): Map<string, number> {
-  const counts = new Map<string, number>();
-  const dir = join(h.home, 'sessions');
-  if (!existsSync(dir)) return counts;
-  for (const id of readdirSync(dir)) {
-    const path = join(dir, id, 'events.db');
-    if (!existsSync(path)) continue;
-    const db = new Database(path, { readonly: true, fileMustExist: true });
-    try {
-      // A session created just before a kill -9 may have an events.db without its schema yet.
-      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'events'").get() === undefined) continue;
-      for (const { data } of db.prepare("SELECT data FROM events WHERE kind = 'prompt'").all() as Array<{
-        data: string;
-      }>) {
-        const text = (JSON.parse(data) as { text: string }).text;
-        counts.set(text, (counts.get(text) ?? 0) + 1);
-      }
-    } finally {
-      db.close();
-    }
-  }
-  return counts;
-}
-
 /**
  * The tasks belong to a registered group, which has one session that runs them one at a time.
  * (A task of the unregistered "cli" folder starts a fresh session for every run instead.)
@@ -131,7 +107,7 @@ function assertNeverTwice(h: TestHome, tasks: readonly TaskRow[]): { byTask: Map
   const all = runs(h);
   const byTask = new Map<string, RunRow[]>();
   for (const r of all) byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), r]);
-  const sent = promptsSent(h);
+  const sent = promptsSent(h.home);
   for (const t of tasks) {
     const rows = byTask.get(t.id) ?? [];
     const occurrences = new Map<number, RunRow[]>();
@@ -265,7 +241,7 @@ describe('scheduler across restarts', () => {
         expect(down).toHaveLength(19);
 
         const { byTask } = assertNeverTwice(h, [...onces, iv]);
-        const sent = promptsSent(h);
+        const sent = promptsSent(h.home);
         const all = runs(h);
         // Every kill hit a run in flight; those runs are missed (interrupted), not re-run.
         const interrupted = all.filter((r) => r.status === 'missed' && /^interrupted/.test(r.error ?? ''));
@@ -383,7 +359,7 @@ describe('scheduler across restarts', () => {
         expect(all.filter((r) => r.task_id === once.id).map((r) => [r.scheduled_for, r.status])).toEqual([
           [dueAt, 'ok'],
         ]);
-        const sent = promptsSent(h);
+        const sent = promptsSent(h.home);
         expect(sent.get('echo interval ran')).toBe(1);
         expect(sent.get('echo once ran')).toBe(1);
         assertNeverTwice(h, [iv, once]);

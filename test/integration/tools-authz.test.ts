@@ -7,10 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FAKE_TOKEN, FakeTelegram } from '../fakes/telegram-api.js';
-import { makeHome, startDaemon, waitFor } from '../helpers/harness.js';
 import { api, apiReply, newSession } from '../helpers/sessions.js';
-import { telegramConfig, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
+import { startWithTelegram, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
 
 type Task = {
   id: string;
@@ -72,24 +70,10 @@ async function refused(...calls: Refusal[]): Promise<string[]> {
 }
 
 /** startWithTelegram, with room for every session of this file to stay live (no eviction churn). */
-async function start(): Promise<TelegramSetup> {
-  const tg = new FakeTelegram();
-  await tg.start();
-  const h = makeHome({ env: { AF_TEST_TG_TOKEN: FAKE_TOKEN } });
-  await h.run(['init']);
-  h.writeConfig(telegramConfig(tg.apiRoot).replace('[limits]\n', '[limits]\nmax_concurrent_agents = 10\n'));
-  const pid = await startDaemon(h);
-  await waitFor(() => tg.callsOf('getUpdates').length > 0, 10_000, 'first getUpdates');
-  return {
-    h,
-    tg,
-    pid,
-    stop: async () => {
-      await h.run(['daemon', 'stop']);
-      await h.cleanup();
-      await tg.stop();
-    },
-  };
+function start(): Promise<TelegramSetup> {
+  return startWithTelegram('', undefined, (toml) =>
+    toml.replace('[limits]\n', '[limits]\nmax_concurrent_agents = 10\n'),
+  );
 }
 
 beforeAll(async () => {
