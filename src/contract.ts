@@ -44,7 +44,18 @@ export type Status = {
   readonly channels: readonly ChannelStatus[];
   /** Outbox totals; `failed` are deliveries that failed for good (never silently dropped). */
   readonly deliveries: { readonly pending: number; readonly failed: number; readonly sent: number };
-  readonly scheduler: { readonly tasks: number; readonly next_due_at: string | null };
+  readonly scheduler: {
+    readonly tasks: number;
+    readonly next_due_at: string | null;
+    /** The newest failed runs (after their retries), newest first. */
+    readonly recent_failures: ReadonlyArray<{
+      readonly task_id: string;
+      readonly group: string;
+      readonly at: string;
+      readonly kind: string | null;
+      readonly error: string | null;
+    }>;
+  };
   readonly db: { readonly path: string; readonly size_bytes: number; readonly wal_bytes: number };
   readonly disk: { readonly path: string; readonly free_bytes: number; readonly total_bytes: number };
   readonly last_backup: { readonly at: string; readonly age_s: number } | null;

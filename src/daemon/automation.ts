@@ -152,6 +152,13 @@ export async function createAutomation(deps: {
       return {
         tasks: tasksRepo.activeCount(),
         next_due_at: next === undefined ? null : new Date(next).toISOString(),
+        recent_failures: tasksRepo.recentFailures(5).map((r) => ({
+          task_id: r.task_id,
+          group: r.group_folder,
+          at: new Date(r.finished_at ?? r.due_at).toISOString(),
+          kind: r.error_kind,
+          error: r.error,
+        })),
       };
     },
   };

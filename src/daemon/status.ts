@@ -48,7 +48,7 @@ export function buildStatus(src: StatusSources, now = Date.now()): Status {
     queue: { depth: src.queueDepth?.() ?? 0 },
     channels: src.channels?.() ?? [],
     deliveries: src.deliveries?.() ?? { pending: 0, failed: 0, sent: 0 },
-    scheduler: src.scheduler?.() ?? { tasks: 0, next_due_at: null },
+    scheduler: src.scheduler?.() ?? { tasks: 0, next_due_at: null, recent_failures: [] },
     db: { path: paths.db, size_bytes: sizeOf(paths.db), wal_bytes: sizeOf(`${paths.db}-wal`) },
     disk: { path: paths.home, free_bytes: fs.bavail * fs.bsize, total_bytes: fs.blocks * fs.bsize },
     last_backup:

@@ -76,6 +76,10 @@ function printStatus(w: (line: string) => void, s: Status): void {
     `  outbox     ${s.deliveries.pending} pending, ${s.deliveries.sent} sent, ${s.deliveries.failed} failed for good${s.deliveries.failed > 0 ? ' (see agentforge logs --level error)' : ''}`,
   );
   w(`  scheduler  ${s.scheduler.tasks} task(s), next due ${s.scheduler.next_due_at ?? 'none'}`);
+  for (const f of s.scheduler.recent_failures)
+    w(
+      `             failed ${f.at} task ${f.task_id} (${f.group}): ${f.kind ?? ''} ${(f.error ?? '').slice(0, 100)}`,
+    );
   w(`  database   ${formatBytes(s.db.size_bytes)} (+${formatBytes(s.db.wal_bytes)} WAL)`);
   w(`  disk       ${formatBytes(s.disk.free_bytes)} free of ${formatBytes(s.disk.total_bytes)}`);
   w(
