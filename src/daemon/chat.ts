@@ -9,6 +9,7 @@ import type { Config } from '../config/load.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { ChannelStatus } from '../contract.js';
 import type { Readiness } from '../ops/health.js';
+import type { Quarantine } from '../ops/quarantine.js';
 import { GroupQueue } from '../router/group-queue.js';
 import { Inbox } from '../router/inbox.js';
 import { OutboxWorker } from '../router/outbox.js';
@@ -33,6 +34,7 @@ export async function createChat(deps: {
   log: Logger;
   env: NodeJS.ProcessEnv;
   readiness: Readiness;
+  quarantine?: Quarantine;
 }) {
   const { db, config, log } = deps;
   const groups = new GroupsRepo(db);
@@ -82,6 +84,7 @@ export async function createChat(deps: {
     log: log.child({ component: 'router' }),
   });
   const inbox = new Inbox({
+    quarantine: deps.quarantine,
     db,
     groups,
     messages,

@@ -20,6 +20,7 @@ import { createAutomation, systemTimezone, type Automation } from './automation.
 import { startMaintenance } from './maintenance.js';
 import { lastBackupAt } from '../ops/backup.js';
 import { sweepRetention } from '../ops/retention.js';
+import { createQuarantine, quarantineDir } from '../ops/quarantine.js';
 import { DaemonRuns } from '../store/daemon-runs.js';
 import { SessionsRepo } from '../store/sessions-repo.js';
 import { sql, type Db } from '../store/db.js';
@@ -132,6 +133,7 @@ async function boot(
         lastBackupAt: () => lastBackupAt(paths.backups),
       })
     : undefined;
+  const quarantine = createQuarantine(quarantineDir(paths.logs));
   const sessionsRepo = new SessionsRepo(db);
   const supervisor: Supervisor = new Supervisor({
     repo: sessionsRepo,
@@ -142,6 +144,7 @@ async function boot(
     agents,
     sessionsDir: paths.sessions,
     groupsDir: paths.groups,
+    quarantine,
     maxConcurrent: config.limits.max_concurrent_agents,
     maxQueue: config.limits.max_queue_per_group,
     env: process.env,
@@ -161,6 +164,7 @@ async function boot(
     log: root.log,
     env: process.env,
     readiness,
+    quarantine,
   });
   late.chat = chat;
   const automation = await createAutomation({
@@ -228,6 +232,7 @@ async function boot(
         db,
         sessionsDir: paths.sessions,
         groupsDir: paths.groups,
+        quarantineDir: quarantineDir(paths.logs),
         policy: config.retention,
         log: root.log.child({ component: 'retention' }),
       }),

@@ -59,6 +59,8 @@ export function sweepRetention(deps: {
   db: Db;
   sessionsDir: string;
   groupsDir: string;
+  /** logs/quarantine: pruned with the per-turn logs. */
+  quarantineDir?: string;
   policy: RetentionPolicy;
   log: Logger;
   now?: number;
@@ -105,16 +107,18 @@ export function sweepRetention(deps: {
     }
   }
 
+  // Error artifacts: per-turn error logs of every group and quarantined bad input, one pool.
   const logs: Array<{ path: string; mtime: number }> = [];
-  if (existsSync(deps.groupsDir)) {
-    for (const g of readdirSync(deps.groupsDir)) {
-      const dir = join(deps.groupsDir, g, 'logs');
-      if (!existsSync(dir)) continue;
-      for (const f of readdirSync(dir)) {
-        const p = join(dir, f);
-        const st = statSync(p);
-        if (st.isFile()) logs.push({ path: p, mtime: st.mtimeMs });
-      }
+  const dirs = existsSync(deps.groupsDir)
+    ? readdirSync(deps.groupsDir).map((g) => join(deps.groupsDir, g, 'logs'))
+    : [];
+  if (deps.quarantineDir !== undefined) dirs.push(deps.quarantineDir);
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      const st = statSync(p);
+      if (st.isFile()) logs.push({ path: p, mtime: st.mtimeMs });
     }
   }
   logs.sort((a, b) => b.mtime - a.mtime);
@@ -137,9 +141,9 @@ export function sweepRetention(deps: {
 }
 
 /** Per-turn logs kept now vs the cap, for doctor. */
-export function turnLogUsage(groupsDir: string): number {
-  if (!existsSync(groupsDir)) return 0;
-  let n = 0;
+export function turnLogUsage(groupsDir: string, quarantineDir?: string): number {
+  let n = quarantineDir !== undefined && existsSync(quarantineDir) ? readdirSync(quarantineDir).length : 0;
+  if (!existsSync(groupsDir)) return n;
   for (const g of readdirSync(groupsDir)) {
     const dir = join(groupsDir, g, 'logs');
     if (existsSync(dir)) n += readdirSync(dir).length;

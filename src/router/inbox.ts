@@ -29,6 +29,8 @@ export type InboxDeps = {
   readonly onOutbox: () => void;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
+  readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
 
 export type InboxStats = {
@@ -115,6 +117,7 @@ export class Inbox implements InboundSink {
       { channel: m.channel, chat: m.chatId, message: m.messageId, why },
       'inbound message rejected; skipped',
     );
+    this.deps.quarantine?.(m.channel, why, m);
     return 'rejected';
   }
 

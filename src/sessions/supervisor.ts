@@ -41,6 +41,8 @@ export type SupervisorDeps = {
   readonly onAgentStopped?: (sessionId: string) => void;
   readonly onTurnEnd?: (outcome: string, ms: number) => void;
   readonly onEventsCommitted?: (n: number) => void;
+  /** Keeps what a misbehaving agent wrote for the operator to inspect (logs/quarantine/). */
+  readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
 
 export const STDERR_TAIL_BYTES = 8 * 1024;
@@ -254,6 +256,7 @@ export class Supervisor {
         },
         onBytes: (n) => s.onTurnBytes?.(n),
         onViolation: (why) => {
+          this.deps.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
           const e = new SessionError('protocol', why);
           if (s.abortTurn !== undefined) s.abortTurn(e);
           else {

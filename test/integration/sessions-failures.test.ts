@@ -3,6 +3,8 @@
  * stored and shown, the whole process group is cleaned up, the session stays usable, and the
  * daemon keeps serving.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -116,6 +118,10 @@ describe('agent failures', () => {
     expect(failure.data).toMatchObject({ kind: 'protocol' });
     expect(failure.ts - started.ts).toBeLessThan(TURN_TIMEOUT_MS);
     expect(await show(h, id)).toMatchObject({ last_error_kind: 'protocol' });
+    // What the agent wrote is kept for the operator, not just the verdict.
+    const qdir = join(h.home, 'logs', 'quarantine');
+    const kept = readdirSync(qdir).map((f) => readFileSync(join(qdir, f), 'utf8'));
+    expect(kept.some((k) => k.includes('this is not JSON-RPC') && k.includes(id))).toBe(true);
     expect(await reply(h, id, 'echo still here')).toBe('still here');
   });
 

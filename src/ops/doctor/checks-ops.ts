@@ -1,6 +1,7 @@
 /** Day-two checks: age of the last backup, per-turn logs against their cap. */
 import type { Finding } from '../../contract.js';
 import { lastBackupAt } from '../backup.js';
+import { quarantineDir } from '../quarantine.js';
 import { CAP_WARN_RATIO, turnLogUsage } from '../retention.js';
 import type { Check } from './types.js';
 
@@ -38,12 +39,12 @@ export const turnLogsCap: Check = {
   run({ paths, config }): Finding {
     const id = 'retention.turn_logs';
     const cap = config instanceof Error ? 200 : config.retention.error_artifacts_max;
-    const n = turnLogUsage(paths.groups);
+    const n = turnLogUsage(paths.groups, quarantineDir(paths.logs));
     if (cap > 0 && n >= cap * CAP_WARN_RATIO) {
       return {
         id,
         severity: 'warn',
-        message: `${n} per-turn error logs kept, near the cap of ${cap}; the oldest are pruned`,
+        message: `${n} per-turn error logs and quarantined inputs kept, near the cap of ${cap}; the oldest are pruned`,
         fix: 'look at why turns fail (agentforge logs --level warn), or raise [retention] error_artifacts_max',
       };
     }
