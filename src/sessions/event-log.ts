@@ -107,6 +107,10 @@ export class EventLog {
     return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
   }
 
+  get watchers(): number {
+    return this.#watchers.size;
+  }
+
   watch(w: Watcher): () => void {
     this.#watchers.add(w);
     return () => this.#watchers.delete(w);

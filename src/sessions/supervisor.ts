@@ -207,6 +207,19 @@ export class Supervisor {
     this.#sessions.clear();
   }
 
+  /**
+   * A session with no live agent, no queued prompt, no pending permission and no one watching its
+   * events is dropped from memory and its events.db closed; get() reopens it on demand. Without
+   * this, months of DM groups and isolated runs would each keep a file handle open.
+   */
+  #evictIfCold(s: Session): void {
+    if (this.#closing || this.#sessions.get(s.id) !== s) return;
+    if (s.state !== 'cold' || s.queued > 0 || s.permissions.list().length > 0 || s.deps.events.watchers > 0)
+      return;
+    s.deps.events.close();
+    this.#sessions.delete(s.id);
+  }
+
   #evictIdle(): boolean {
     for (const s of this.#sessions.values()) {
       if (s.isIdleLive()) {
@@ -317,7 +330,11 @@ export class Supervisor {
       capabilities: live.init.agentCapabilities ?? {},
     });
     log.info({ session: s.id, pid: live.proc.pid, resumed: live.resumed }, 'agent started');
-    void live.proc.exited.then(() => this.deps.onAgentStopped?.(s.id));
+    void live.proc.exited.then(() => {
+      this.deps.onAgentStopped?.(s.id);
+      // After the session's own exit handling (same tick, registered first) has run.
+      setImmediate(() => this.#evictIfCold(s));
+    });
     return live;
   }
 }
