@@ -85,6 +85,7 @@ export async function createChat(deps: {
   });
   const inbox = new Inbox({
     quarantine: deps.quarantine,
+    approvals: (folder, id, allow) => deps.supervisor.answerForGroup(folder, id, allow),
     db,
     groups,
     messages,
@@ -151,6 +152,22 @@ export async function createChat(deps: {
         const { conflict: _c, lastProgressAt: _p, pollErrors: _e, ...s } = ch.status();
         return s;
       });
+    },
+    /** Puts an agent's permission request (mode `ask`) to the group's chat, if it has one. */
+    askInChat(folder: string, ask: { id: string; title: string; kind: string }): void {
+      const group = groups.get(folder);
+      if (group === undefined) return; // the local CLI: `agentforge session approve` it is
+      outboxRepo.add(
+        {
+          channel: group.channel,
+          chatId: group.chat_id,
+          groupFolder: folder,
+          source: 'system',
+          text: `The agent asks permission to ${ask.kind}: "${ask.title}". Reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers in 5 minutes).`,
+        },
+        Date.now(),
+      );
+      outbox.kick();
     },
     pollErrors(): number {
       return [...channels.values()].reduce((n, ch) => n + ch.status().pollErrors, 0);

@@ -139,6 +139,7 @@ async function boot(
     repo: sessionsRepo,
     mcpServersFor: (id, caps) => late.automation?.mcpServersFor(id, caps) ?? [],
     onAgentStopped: (id) => late.automation?.tokens.revoke(id),
+    onPermissionAsked: (_id, folder, ask) => late.chat?.askInChat(folder, ask),
     onTurnEnd: metrics?.turnFinished,
     onEventsCommitted: metrics?.eventsIngested,
     agents,

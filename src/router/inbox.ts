@@ -12,6 +12,8 @@ import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { PairingRepo } from '../store/pairing-repo.js';
 import type { InboundMessage, InboundSink } from './ports.js';
 
+const APPROVAL_RE = /^\s*(approve|deny)\s+(p\d+)\s*$/i;
+
 export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
 
 export type InboxDeps = {
@@ -29,6 +31,8 @@ export type InboxDeps = {
   readonly onOutbox: () => void;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Answers a pending permission request of the group's agent; false when none matches. */
+  readonly approvals?: (groupFolder: string, requestId: string, allow: boolean) => boolean;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
@@ -78,7 +82,7 @@ export class Inbox implements InboundSink {
       for (const m of batch) {
         const r = this.#oneSafely(m);
         if (r === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
-        if (r === 'pairing') outbox = true;
+        if (r === 'pairing' || r === 'answered') outbox = true;
       }
     })();
     queued.delete('');
@@ -100,7 +104,9 @@ export class Inbox implements InboundSink {
    * and again, and nothing behind it would ever get through. Errors of the store itself (busy,
    * disk full) still fail the batch, so the channel retries it and nothing is lost.
    */
-  #oneSafely(m: InboundMessage): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'rejected' {
+  #oneSafely(
+    m: InboundMessage,
+  ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answered' | 'rejected' {
     const why = malformed(m);
     if (why !== undefined) return this.#reject(m, why);
     try {
@@ -135,7 +141,7 @@ export class Inbox implements InboundSink {
     throw new Unstorable(`no free folder for a direct chat with ${m.senderId}`);
   }
 
-  #one(m: InboundMessage): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' {
+  #one(m: InboundMessage): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answered' {
     let group = this.#groupFor(m);
     let triggered: boolean;
     if (m.chatType === 'private') {
@@ -168,6 +174,41 @@ export class Inbox implements InboundSink {
         return 'ignored';
       }
       triggered = group.is_main === 1 || m.mentionsBot || m.replyToBot || this.#hasTrigger(group, m.text);
+    }
+    // "approve p1" / "deny p1" answers a permission request the agent put to this chat. It is
+    // kept as context (and deduplicated like any message) but starts no turn.
+    const approval = APPROVAL_RE.exec(m.text);
+    if (
+      approval !== null &&
+      this.deps.approvals?.(
+        group.folder,
+        (approval[2] as string).toLowerCase(),
+        approval[1]?.toLowerCase() === 'approve',
+      )
+    ) {
+      const allow = approval[1]?.toLowerCase() === 'approve';
+      this.deps.messages.insert({
+        channel: m.channel,
+        chatId: m.chatId,
+        messageId: m.messageId,
+        groupFolder: group.folder,
+        senderId: m.senderId,
+        senderName: m.senderName,
+        text: m.text,
+        ts: m.ts,
+        triggered: false,
+      });
+      this.deps.outbox.add(
+        {
+          channel: m.channel,
+          chatId: m.chatId,
+          groupFolder: group.folder,
+          source: 'system',
+          text: `${allow ? 'Approved' : 'Denied'} ${(approval[2] as string).toLowerCase()}.`,
+        },
+        this.#now(),
+      );
+      return 'answered';
     }
     const stored = this.deps.messages.insert({
       channel: m.channel,

@@ -41,6 +41,12 @@ export type SupervisorDeps = {
   readonly onAgentStopped?: (sessionId: string) => void;
   readonly onTurnEnd?: (outcome: string, ms: number) => void;
   readonly onEventsCommitted?: (n: number) => void;
+  /** A permission request waits for the operator (mode `ask`): e.g. put it to the group's chat. */
+  readonly onPermissionAsked?: (
+    sessionId: string,
+    groupFolder: string,
+    ask: { id: string; title: string; kind: string },
+  ) => void;
   /** Keeps what a misbehaving agent wrote for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
@@ -149,6 +155,16 @@ export class Supervisor {
     this.#sessions.delete(id);
     this.deps.repo.setState(id, 'removed', Date.now());
     rmSync(join(this.deps.sessionsDir, id), { recursive: true, force: true });
+  }
+
+  /** Answers a pending permission request of a group's session (an `approve p1` reply in the chat). */
+  answerForGroup(groupFolder: string, requestId: string, allow: boolean): boolean {
+    for (const s of this.#sessions.values()) {
+      if (!s.permissions.list().some((p) => p.id === requestId)) continue;
+      if (s.row.group_folder !== groupFolder) continue;
+      return s.permissions.answer(requestId, allow) !== undefined;
+    }
+    return false;
   }
 
   /** Appends to a session's event log (tool calls and other daemon-side actions). */
@@ -288,12 +304,15 @@ export class Supervisor {
             policy === undefined
               ? s.permissions.ask(req, this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS)
               : undefined;
-          if (asked !== undefined)
-            events.append(
-              'permission_asked',
-              { id: asked.id, title: req.toolCall.title, kind: req.toolCall.kind ?? 'other' },
-              s.currentTurn,
-            );
+          if (asked !== undefined) {
+            const ask = {
+              id: asked.id,
+              title: req.toolCall.title ?? 'tool call',
+              kind: req.toolCall.kind ?? 'other',
+            };
+            events.append('permission_asked', ask, s.currentTurn);
+            this.deps.onPermissionAsked?.(s.id, row.group_folder, ask);
+          }
           const decision = policy ?? (await asked!.decision);
           events.append(
             'permission',
