@@ -12,7 +12,7 @@ import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
 import { createChat, type Chat } from './chat.js';
 import type { Metrics } from '../ops/metrics.js';
-import { existsSync, statSync } from 'node:fs';
+import { sizeOf } from './status.js';
 import { livenessProbes, SCHEDULER_OVERDUE_MS } from './liveness.js';
 import { createNotifier, watchdogIntervalMs } from '../ops/sd-notify.js';
 import { Watchdog } from '../ops/watchdog.js';
@@ -122,7 +122,6 @@ async function boot(
 
   const agents = resolveAgents(config);
   const late: { automation?: Automation; chat?: Chat } = {};
-  const sizeOf = (f: string): number => (existsSync(f) ? statSync(f).size : 0);
   const metrics: Metrics | undefined = config.metrics.enabled
     ? (await import('../ops/metrics.js')).createMetrics({
         queueDepth: () => supervisor.queueDepth() + (late.chat?.queueDepth() ?? 0),

@@ -19,7 +19,7 @@ export type StatusSources = {
   readonly deliveries?: () => Status['deliveries'];
 };
 
-function sizeOf(path: string): number {
+export function sizeOf(path: string): number {
   try {
     return statSync(path).size;
   } catch {

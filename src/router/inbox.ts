@@ -178,38 +178,10 @@ export class Inbox implements InboundSink {
     // "approve p1" / "deny p1" answers a permission request the agent put to this chat. It is
     // kept as context (and deduplicated like any message) but starts no turn.
     const approval = APPROVAL_RE.exec(m.text);
-    if (
-      approval !== null &&
-      this.deps.approvals?.(
-        group.folder,
-        (approval[2] as string).toLowerCase(),
-        approval[1]?.toLowerCase() === 'approve',
-      )
-    ) {
-      const allow = approval[1]?.toLowerCase() === 'approve';
-      this.deps.messages.insert({
-        channel: m.channel,
-        chatId: m.chatId,
-        messageId: m.messageId,
-        groupFolder: group.folder,
-        senderId: m.senderId,
-        senderName: m.senderName,
-        text: m.text,
-        ts: m.ts,
-        triggered: false,
-      });
-      this.deps.outbox.add(
-        {
-          channel: m.channel,
-          chatId: m.chatId,
-          groupFolder: group.folder,
-          source: 'system',
-          text: `${allow ? 'Approved' : 'Denied'} ${(approval[2] as string).toLowerCase()}.`,
-        },
-        this.#now(),
-      );
-      return 'answered';
-    }
+    const requestId = approval?.[2]?.toLowerCase();
+    const allow = approval?.[1]?.toLowerCase() === 'approve';
+    const answered =
+      requestId !== undefined && this.deps.approvals?.(group.folder, requestId, allow) === true;
     const stored = this.deps.messages.insert({
       channel: m.channel,
       chatId: m.chatId,
@@ -219,8 +191,16 @@ export class Inbox implements InboundSink {
       senderName: m.senderName,
       text: m.text,
       ts: m.ts,
-      triggered,
+      triggered: triggered && !answered,
     });
+    if (answered) {
+      const text = `${allow ? 'Approved' : 'Denied'} ${requestId}.`;
+      this.deps.outbox.add(
+        { channel: m.channel, chatId: m.chatId, groupFolder: group.folder, source: 'system', text },
+        this.#now(),
+      );
+      return 'answered';
+    }
     if (!stored) {
       this.stats.duplicates++;
       return 'duplicate';
