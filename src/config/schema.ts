@@ -87,6 +87,11 @@ const agentSection = z
     env: z.record(envName, z.string()).default({}),
     credentials: z.record(envName, secretRef).default({}),
     permission_mode: z.enum(PERMISSION_MODES).default('approve-reads'),
+    /**
+     * The ACP session mode to select after session/new (session/set_mode); overrides the preset's
+     * mapping from permission_mode. Unset for a custom command: the agent's own mode is kept.
+     */
+    session_mode: z.string().min(1).optional(),
     default: z.boolean().default(false),
     limits: z.strictObject(limitFields).partial().default({}),
   })

@@ -99,6 +99,17 @@ export async function createChat(deps: {
     log: log.child({ component: 'inbox' }),
   });
 
+  /** A daemon notice to a group's chat; the local CLI has none (it reads the event log). */
+  const tell = (folder: string, text: string): void => {
+    const group = groups.get(folder);
+    if (group === undefined) return;
+    outboxRepo.add(
+      { channel: group.channel, chatId: group.chat_id, groupFolder: folder, source: 'system', text },
+      Date.now(),
+    );
+    outbox.kick();
+  };
+
   for (const ch of channels.values()) {
     deps.readiness.register(ch.name, () => {
       const s = ch.status();
@@ -155,19 +166,17 @@ export async function createChat(deps: {
     },
     /** Puts an agent's permission request (mode `ask`) to the group's chat, if it has one. */
     askInChat(folder: string, ask: { id: string; title: string; kind: string }): void {
-      const group = groups.get(folder);
-      if (group === undefined) return; // the local CLI: `agentforge session approve` it is
-      outboxRepo.add(
-        {
-          channel: group.channel,
-          chatId: group.chat_id,
-          groupFolder: folder,
-          source: 'system',
-          text: `The agent asks permission to ${ask.kind}: "${ask.title}". Reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers in 5 minutes).`,
-        },
-        Date.now(),
+      tell(
+        folder,
+        `The agent asks permission to ${ask.kind}: "${ask.title}". Reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers in 5 minutes).`,
       );
-      outbox.kick();
+    },
+    /** The agent could not resume: the chat learns once that the earlier context is gone. */
+    tellResumeFailed(folder: string): void {
+      tell(
+        folder,
+        'The agent could not restore the earlier conversation, so it starts fresh: it no longer remembers what was said before (its memory file AGENTS.md is kept).',
+      );
     },
     pollErrors(): number {
       return [...channels.values()].reduce((n, ch) => n + ch.status().pollErrors, 0);

@@ -139,6 +139,7 @@ async function boot(
     mcpServersFor: (id, caps) => late.automation?.mcpServersFor(id, caps) ?? [],
     onAgentStopped: (id) => late.automation?.tokens.revoke(id),
     onPermissionAsked: (_id, folder, ask) => late.chat?.askInChat(folder, ask),
+    onResumeFailed: (_id, folder) => late.chat?.tellResumeFailed(folder),
     onTurnEnd: metrics?.turnFinished,
     onEventsCommitted: metrics?.eventsIngested,
     agents,

@@ -1,7 +1,7 @@
 /** `agentforge agent test NAME`: spawn the agent, run the ACP handshake, report, stop it. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { resolveSecret } from '../config/secrets.js';
 import type { AgentSpec } from './agents.js';
 import { resolveCommand } from './agents.js';
@@ -18,15 +18,54 @@ export type AgentTestReport = {
   readonly protocol_version?: number;
   readonly agent_info?: unknown;
   readonly capabilities?: unknown;
+  /** The session modes the agent offers, and the one AgentForge selects for its permission_mode. */
+  readonly modes?: readonly string[];
+  readonly mode?: string | null;
+  readonly permission_mode: string;
+  readonly version: string | null;
   readonly error?: { readonly kind: string; readonly message: string };
 };
 
+/**
+ * The version of an agent installed from npm: the package.json nearest to the resolved command
+ * (npm links bin/ entries into the package). Reading a file beats running `--version`, which for
+ * some adapters starts the whole CLI.
+ */
+export function agentVersion(resolved: string | undefined): string | null {
+  if (resolved === undefined) return null;
+  let dir: string;
+  try {
+    dir = dirname(realpathSync(resolved));
+  } catch {
+    return null;
+  }
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (typeof pkg.version === 'string' && typeof pkg.name === 'string')
+        return `${pkg.name}@${pkg.version}`;
+    } catch {
+      // no package.json here: look further up
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return null;
+}
+
 export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promise<AgentTestReport> {
   const started = Date.now();
+  const resolved = resolveCommand(spec.command, env['PATH']);
   const base = {
     agent: spec.name,
     command: [spec.command, ...spec.args].join(' '),
-    resolved: resolveCommand(spec.command, env['PATH']) ?? null,
+    resolved: resolved ?? null,
+    version: agentVersion(resolved),
+    permission_mode: spec.permissionMode,
     warnings: spec.warnings,
   };
   const cwd = mkdtempSync(join(tmpdir(), 'af-agent-test-'));
@@ -41,6 +80,7 @@ export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promis
       cwd,
       env: buildAgentEnv(env, spec.env, credentials),
       resumeAcpSessionId: null,
+      mode: spec.mode,
       handshakeTimeoutMs: 20_000,
       hooks: {
         onUpdate: () => undefined,
@@ -64,6 +104,8 @@ export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promis
       protocol_version: live.init.protocolVersion,
       agent_info: live.init.agentInfo ?? null,
       capabilities: live.init.agentCapabilities ?? {},
+      modes: live.modes.available,
+      mode: live.modes.current,
     };
   } catch (err) {
     const kind = err instanceof SessionError ? err.kind : 'spawn';
@@ -79,13 +121,16 @@ export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promis
 }
 
 export function describeAgent(spec: AgentSpec, env: NodeJS.ProcessEnv) {
+  const resolved = resolveCommand(spec.command, env['PATH']);
   return {
     name: spec.name,
     preset: spec.preset,
     command: spec.command,
     args: spec.args,
-    resolved: resolveCommand(spec.command, env['PATH']) ?? null,
+    resolved: resolved ?? null,
+    version: spec.preset === 'demo' ? 'bundled' : agentVersion(resolved),
     permission_mode: spec.permissionMode,
+    session_mode: spec.mode.modeId,
     default: spec.isDefault,
     credentials: Object.keys(spec.credentials),
     limits: spec.limits,

@@ -7,6 +7,8 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/load.js';
 import type { SecretRef } from '../config/secrets.js';
+import type { ModeChoice } from './acp/client.js';
+import { PRESETS } from './presets.js';
 
 export type PermissionMode = 'approve-reads' | 'approve-all' | 'deny-all' | 'ask';
 
@@ -25,9 +27,13 @@ export type AgentSpec = {
   readonly env: Readonly<Record<string, string>>;
   readonly credentials: Readonly<Record<string, SecretRef>>;
   readonly permissionMode: PermissionMode;
+  /** The ACP session mode that puts permissionMode in charge (presets.ts, or session_mode). */
+  readonly mode: ModeChoice;
+  /** Adapter notices sent as message text (presets.ts): kept out of chat replies. */
+  readonly notice: RegExp | null;
   readonly limits: AgentLimits;
   readonly isDefault: boolean;
-  /** Known reasons this agent cannot run here (e.g. the Claude adapter refuses root). */
+  /** Known reasons this agent may not work as configured. */
   readonly warnings: readonly string[];
 };
 
@@ -38,18 +44,18 @@ export function demoAgentPath(): string {
   return built.replace(`${'/'}src${'/'}`, `${'/'}dist${'/'}`);
 }
 
-const PRESETS: Readonly<Record<string, { command: string; args: readonly string[] }>> = {
-  claude: { command: 'claude-agent-acp', args: [] },
-  codex: { command: 'codex-acp', args: [] },
-  gemini: { command: 'gemini', args: ['--acp'] },
-};
-
 function presetCommand(preset: string): { command: string; args: readonly string[] } {
   if (preset === 'demo') return { command: process.execPath, args: [demoAgentPath()] };
   return PRESETS[preset] ?? { command: preset, args: [] };
 }
 
-export function resolveAgents(config: Config, uid = process.getuid?.()): Map<string, AgentSpec> {
+function modeChoice(preset: string | null, policy: PermissionMode, explicit: string | undefined): ModeChoice {
+  if (explicit !== undefined) return { modeId: explicit, required: true, policy };
+  const mapped = preset === null ? undefined : PRESETS[preset]?.modes?.[policy];
+  return { modeId: mapped ?? null, required: mapped !== undefined, policy };
+}
+
+export function resolveAgents(config: Config): Map<string, AgentSpec> {
   const base = config.limits;
   const agents = new Map<string, AgentSpec>();
   const entries = Object.entries(config.agents);
@@ -60,17 +66,16 @@ export function resolveAgents(config: Config, uid = process.getuid?.()): Map<str
     const preset = a.preset ?? null;
     const fromPreset = preset === null ? undefined : presetCommand(preset);
     const warnings: string[] = [];
-    if (preset === 'claude' && uid === 0) {
-      warnings.push('the Claude ACP adapter refuses to run as root; run agentforge as an ordinary user');
-    }
     agents.set(name, {
       name,
       preset,
       command: a.command ?? fromPreset?.command ?? name,
       args: a.args ?? fromPreset?.args ?? [],
-      env: a.env,
+      env: { ...(preset === null ? {} : PRESETS[preset]?.env), ...a.env },
       credentials: a.credentials,
       permissionMode: a.permission_mode,
+      mode: modeChoice(preset, a.permission_mode, a.session_mode),
+      notice: (preset === null ? undefined : PRESETS[preset]?.notice) ?? null,
       limits: {
         turnTimeoutMs: a.limits.turn_timeout ?? base.turn_timeout,
         idleTimeoutMs: a.limits.idle_timeout ?? base.idle_timeout,
@@ -91,6 +96,8 @@ export function resolveAgents(config: Config, uid = process.getuid?.()): Map<str
       env: {},
       credentials: {},
       permissionMode: 'approve-reads',
+      mode: { modeId: null, required: false, policy: 'approve-reads' },
+      notice: null,
       limits: {
         turnTimeoutMs: base.turn_timeout,
         idleTimeoutMs: base.idle_timeout,

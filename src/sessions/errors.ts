@@ -2,7 +2,16 @@
  * Why a turn or a session failed, by who failed. The kind is stored in SQLite and returned by the
  * API unchanged, so operators and tests can tell a crash from a timeout from a protocol violation.
  */
-export type FailureKind = 'spawn' | 'handshake' | 'protocol' | 'timeout' | 'exited' | 'memory' | 'cancelled';
+export type FailureKind =
+  | 'spawn'
+  | 'handshake'
+  /** The agent cannot be run under its permission policy (no mode that asks the client). */
+  | 'policy'
+  | 'protocol'
+  | 'timeout'
+  | 'exited'
+  | 'memory'
+  | 'cancelled';
 
 export class SessionError extends Error {
   override readonly name = 'SessionError';
@@ -30,4 +39,23 @@ export class SessionRequestError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * An agent's JSON-RPC error as the operator should read it: the message plus what the adapter put
+ * in `data` (its real reason, e.g. "Invalid session identifier …" behind a bare "Internal error").
+ * Duck-typed so this module does not load the ACP SDK.
+ */
+export function describeAgentError(err: unknown): string {
+  const message = (err as Error | undefined)?.message ?? String(err);
+  const data = (err as { data?: unknown } | undefined)?.data;
+  if (data === undefined || data === null) return message;
+  const details =
+    typeof data === 'string'
+      ? data
+      : typeof (data as { details?: unknown }).details === 'string'
+        ? (data as { details: string }).details
+        : JSON.stringify(data);
+  if (details === undefined || details === '' || message.includes(details)) return message;
+  return `${message}: ${details.length > 500 ? `${details.slice(0, 500)}…` : details}`;
 }

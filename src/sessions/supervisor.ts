@@ -47,6 +47,11 @@ export type SupervisorDeps = {
     groupFolder: string,
     ask: { id: string; title: string; kind: string },
   ) => void;
+  /**
+   * A resume could not restore the agent's earlier conversation and a fresh one was started: tell
+   * the group's chat once that its context was lost.
+   */
+  readonly onResumeFailed?: (sessionId: string, groupFolder: string, reason: string) => void;
   /** Keeps what a misbehaving agent wrote for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
@@ -277,6 +282,7 @@ export class Supervisor {
       cwd: row.workspace,
       env: buildAgentEnv(this.deps.env, spec.env, credentials),
       resumeAcpSessionId: row.acp_session_id,
+      mode: spec.mode,
       mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
       hooks: {
         onUpdate: (n) => {
@@ -347,8 +353,19 @@ export class Supervisor {
       resumed: live.resumed,
       agent: live.init.agentInfo?.name ?? spec.name,
       capabilities: live.init.agentCapabilities ?? {},
+      mode: live.modes.current,
+      modes: live.modes.available,
     });
-    log.info({ session: s.id, pid: live.proc.pid, resumed: live.resumed }, 'agent started');
+    log.info(
+      { session: s.id, pid: live.proc.pid, resumed: live.resumed, mode: live.modes.current },
+      'agent started',
+    );
+    if (live.resumeFailure !== undefined) {
+      const { message, data } = live.resumeFailure;
+      events.append('resume_failed', { previous_acp_session: row.acp_session_id, message, data });
+      log.warn({ session: s.id, err: message }, 'agent could not resume its earlier session; started fresh');
+      this.deps.onResumeFailed?.(s.id, row.group_folder, message);
+    }
     void live.proc.exited.then(() => {
       this.deps.onAgentStopped?.(s.id);
       // After the session's own exit handling (same tick, registered first) has run.

@@ -6,8 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionError } from './errors.js';
+import { describeAgentError, SessionError } from './errors.js';
 import { MemoryWatch } from './memory-watch.js';
+import { ReplyAssembler } from './reply.js';
 import type { Session } from './session.js';
 
 export const KILL_GRACE_MS = 2_000;
@@ -15,7 +16,9 @@ const EXIT_SETTLE_MS = 1_000;
 
 export type TurnResult = {
   readonly turn: number;
+  /** The agent's messages joined by blank lines (reply.ts). */
   readonly reply: string;
+  readonly messages: readonly string[];
   readonly stopReason: string;
   readonly durationMs: number;
 };
@@ -47,7 +50,7 @@ function classify(err: unknown): SessionError {
   if (err instanceof SessionError) return err;
   // A JSON-RPC error answer from the agent, duck-typed: the ACP SDK is loaded only with an agent.
   if (typeof (err as { code?: unknown }).code === 'number')
-    return new SessionError('protocol', `agent answered with an error: ${(err as Error).message}`, {
+    return new SessionError('protocol', `agent answered with an error: ${describeAgentError(err)}`, {
       cause: err,
     });
   return new SessionError('protocol', (err as Error).message ?? String(err), { cause: err });
@@ -71,7 +74,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
   s.abortTurn = (e) => fail(e);
   let timer: NodeJS.Timeout | undefined;
   let watch: MemoryWatch | undefined;
-  let reply = '';
+  const reply = new ReplyAssembler(agent.notice === null ? undefined : (t) => agent.notice!.test(t));
   let outBytes = 0;
   let exited: Promise<unknown> | undefined;
   try {
@@ -101,10 +104,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
       ),
     );
     watch.start();
-    s.onTurnUpdate = (n) => {
-      const u = n.update;
-      if (u.sessionUpdate === 'agent_message_chunk' && u.content.type === 'text') reply += u.content.text;
-    };
+    s.onTurnUpdate = (n) => reply.add(n.update);
     s.onTurnBytes = (n) => {
       outBytes += n;
       if (outBytes > agent.limits.maxOutputBytes) {
@@ -127,14 +127,21 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     // before calling the turn a success (the agent still holds what it allocated).
     if (watch.check()) await failed;
     const now = Date.now();
+    const { text: replyText, messages, notices } = reply.finish();
     repo.recordTurn(s.id, now);
+    if (notices.length > 0) events.append('agent_notice', { notices }, turn);
     events.append(
       'turn_end',
-      { stop_reason: res.stopReason, reply_bytes: Buffer.byteLength(reply), duration_ms: now - started },
+      {
+        stop_reason: res.stopReason,
+        reply_bytes: Buffer.byteLength(replyText),
+        messages: messages.length,
+        duration_ms: now - started,
+      },
       turn,
     );
     s.deps.onTurnEnd?.('ok', now - started);
-    return { turn, reply, stopReason: res.stopReason, durationMs: now - started };
+    return { turn, reply: replyText, messages, stopReason: res.stopReason, durationMs: now - started };
   } catch (err) {
     // The connection often reports "closed" a moment before the exit event says why; give the
     // exit handler the chance to classify it as `exited`.
@@ -147,7 +154,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     s.deps.log.warn({ session: s.id, turn, kind: e.kind, err: e.message }, 'turn failed');
     writeTurnLog(s, turn, e, now);
     s.deps.onTurnEnd?.(e.kind, now - started);
-    if (e.kind !== 'cancelled' && e.kind !== 'spawn' && e.kind !== 'handshake')
+    if (e.kind !== 'cancelled' && e.kind !== 'spawn' && e.kind !== 'handshake' && e.kind !== 'policy')
       await s.release(KILL_GRACE_MS);
     throw e;
   } finally {

@@ -11,8 +11,10 @@ type AgentInfo = {
   command: string;
   args: string[];
   resolved: string | null;
+  version: string | null;
   default: boolean;
   permission_mode: string;
+  session_mode: string | null;
   warnings: string[];
 };
 type TestReport = {
@@ -21,6 +23,10 @@ type TestReport = {
   duration_ms: number;
   agent_info?: { name?: string; version?: string } | null;
   capabilities?: unknown;
+  version: string | null;
+  permission_mode: string;
+  modes?: string[];
+  mode?: string | null;
   error?: { kind: string; message: string };
   warnings: string[];
 };
@@ -36,7 +42,7 @@ export function registerAgent(program: Command, ctx: () => Ctx): void {
       c.out.print({ agents }, (w) => {
         for (const a of agents) {
           w(
-            `${a.default ? '*' : ' '} ${a.name.padEnd(10)} ${[a.command, ...a.args].join(' ')}${a.resolved ? '' : '  (not found on PATH)'}  permissions=${a.permission_mode}`,
+            `${a.default ? '*' : ' '} ${a.name.padEnd(10)} ${[a.command, ...a.args].join(' ')}${a.resolved ? '' : '  (not found on PATH)'}${a.version ? `  ${a.version}` : ''}  permissions=${a.permission_mode}${a.session_mode ? ` mode=${a.session_mode}` : ''}`,
           );
           for (const warning of a.warnings) w(`    warning: ${warning}`);
         }
@@ -50,11 +56,14 @@ export function registerAgent(program: Command, ctx: () => Ctx): void {
       const c = ctx();
       const r = await c.call<TestReport>('POST', `/api/agents/${encodeURIComponent(name)}/test`);
       c.out.print(r, (w) => {
-        if (r.ok)
+        if (r.ok) {
           w(
             `${r.agent}: ok in ${r.duration_ms} ms, ${r.agent_info?.name ?? '?'} ${r.agent_info?.version ?? ''}\ncapabilities: ${JSON.stringify(r.capabilities)}`,
           );
-        else w(`${r.agent}: FAILED (${r.error?.kind}): ${r.error?.message}`);
+          w(
+            `modes offered: ${r.modes?.length ? r.modes.join(', ') : 'none'}; permission_mode=${r.permission_mode} uses ${r.mode ? `mode ${r.mode}` : "the agent's own mode"}`,
+          );
+        } else w(`${r.agent}: FAILED (${r.error?.kind}): ${r.error?.message}`);
         for (const warning of r.warnings) w(`warning: ${warning}`);
       });
       return c.exit(r.ok ? EXIT.ok : EXIT.failure);

@@ -1,5 +1,6 @@
 /** Agents: can each configured command be found, and how is agent memory capped here. */
 import type { Finding } from '../../contract.js';
+import { agentVersion } from '../../sessions/agent-test.js';
 import { resolveAgents, resolveCommand } from '../../sessions/agents.js';
 import { memoryCapMethod } from '../../sessions/memory-watch.js';
 import type { Check } from './types.js';
@@ -9,21 +10,29 @@ export const agentsResolvable: Check = {
   run({ config, env }): Finding {
     const id = 'agents.resolvable';
     if (config instanceof Error) return { id, severity: 'info', message: 'skipped: config is invalid' };
-    const problems: string[] = [];
+    const missing: string[] = [];
+    const found: string[] = [];
+    const warnings: string[] = [];
     for (const spec of resolveAgents(config).values()) {
-      if (resolveCommand(spec.command, env['PATH']) === undefined)
-        problems.push(`${spec.name}: command ${spec.command} not found on PATH`);
-      problems.push(...spec.warnings.map((w) => `${spec.name}: ${w}`));
+      const resolved = resolveCommand(spec.command, env['PATH']);
+      if (resolved === undefined) missing.push(`${spec.name}: command ${spec.command} not found on PATH`);
+      else if (spec.preset !== 'demo') found.push(`${spec.name} ${agentVersion(resolved) ?? resolved}`);
+      warnings.push(...spec.warnings.map((w) => `${spec.name}: ${w}`));
     }
-    if (problems.length > 0) {
+    if (missing.length > 0) {
       return {
         id,
         severity: 'warn',
-        message: problems.join('; '),
-        fix: 'install the agent CLI (see docs/configuration.md, [agents]) or fix its command',
+        message: [...missing, ...warnings].join('; '),
+        fix: 'install the agent CLI (docs/agents.md) or fix its command in [agents]',
       };
     }
-    return { id, severity: 'ok', message: 'every configured agent command is on PATH' };
+    if (warnings.length > 0) return { id, severity: 'warn', message: warnings.join('; ') };
+    return {
+      id,
+      severity: 'ok',
+      message: `every configured agent command is on PATH${found.length > 0 ? ` (${found.join(', ')})` : ''}`,
+    };
   },
 };
 

@@ -13,9 +13,10 @@ import {
   type InitializeResponse,
   type RequestPermissionRequest,
   type RequestPermissionResponse,
+  type SessionModeState,
   type SessionNotification,
 } from '@agentclientprotocol/sdk';
-import { SessionError } from '../errors.js';
+import { describeAgentError, SessionError } from '../errors.js';
 import { childStream } from './ndjson.js';
 import { spawnAgentProcess, stopAgentProcess, type AgentProcess } from './process.js';
 
@@ -42,7 +43,23 @@ export type StartOptions = {
   readonly hooks: AgentHooks;
   /** MCP servers offered to the agent, chosen once its capabilities (http or stdio) are known. */
   readonly mcpServers?: (caps: AgentCapabilities | undefined) => McpServer[];
+  /** The session mode that makes the agent ask us what permission_mode decides (see agents.ts). */
+  readonly mode?: ModeChoice;
 };
+
+export type ModeChoice = {
+  /** The mode id to select, or null to leave the agent's own. */
+  readonly modeId: string | null;
+  /** When true and the agent does not offer modeId, the start fails (kind `policy`). */
+  readonly required: boolean;
+  /** The permission_mode this choice serves, for the error text. */
+  readonly policy: string;
+};
+
+export type ModeInfo = { readonly available: readonly string[]; readonly current: string | null };
+
+/** Why an earlier ACP session could not be restored; the session went on as a fresh one. */
+export type ResumeFailure = { readonly message: string; readonly data: unknown };
 
 export type LiveAgent = {
   readonly proc: AgentProcess;
@@ -51,6 +68,10 @@ export type LiveAgent = {
   readonly acpSessionId: string;
   /** True when the agent restored the previous ACP session (session/load). */
   readonly resumed: boolean;
+  /** Set when a resume was asked for but the agent could not load it: a fresh session was started. */
+  readonly resumeFailure: ResumeFailure | undefined;
+  /** The session modes the agent offers and the one in force after the handshake. */
+  readonly modes: ModeInfo;
   readonly stop: (graceMs?: number, polite?: boolean) => Promise<void>;
 };
 
@@ -129,32 +150,90 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
       'initialize',
     );
     const mcpServers = opts.mcpServers?.(init.agentCapabilities) ?? [];
-    let acpSessionId: string;
-    let resumed = false;
-    if (opts.resumeAcpSessionId !== null && init.agentCapabilities?.loadSession === true) {
-      await withTimeout(
-        conn.agent.request('session/load', {
-          sessionId: opts.resumeAcpSessionId,
-          cwd: opts.cwd,
-          mcpServers,
-        }),
-        timeoutMs,
-        'session/load',
-      );
-      acpSessionId = opts.resumeAcpSessionId;
-      resumed = true;
-    } else {
-      const res = await withTimeout(
-        conn.agent.request('session/new', { cwd: opts.cwd, mcpServers }),
-        timeoutMs,
-        'session/new',
-      );
-      acpSessionId = res.sessionId;
-    }
-    return { proc, conn, init, acpSessionId, resumed, stop };
+    const opened = await openSession(conn, opts, init, mcpServers, timeoutMs);
+    const modes = await applyMode(conn, opened.acpSessionId, opened.modes, opts.mode, timeoutMs);
+    return { proc, conn, init, ...opened, modes, stop };
   } catch (err) {
     await stop(500, false);
     if (err instanceof SessionError) throw err;
-    throw new SessionError('handshake', `agent handshake failed: ${(err as Error).message}`, { cause: err });
+    throw new SessionError('handshake', `agent handshake failed: ${describeAgentError(err)}`, { cause: err });
   }
+}
+
+type Opened = {
+  acpSessionId: string;
+  resumed: boolean;
+  resumeFailure: ResumeFailure | undefined;
+  modes: SessionModeState | null | undefined;
+};
+
+/**
+ * session/load when resuming, else session/new. A load that fails (the adapter lost or never kept
+ * the session) or an agent that cannot load falls back to a fresh session: a resume must never
+ * leave the AgentForge session dead. The caller records the failure and tells the chat.
+ */
+async function openSession(
+  conn: ClientConnection,
+  opts: StartOptions,
+  init: InitializeResponse,
+  mcpServers: McpServer[],
+  timeoutMs: number,
+): Promise<Opened> {
+  let resumeFailure: ResumeFailure | undefined;
+  const resumeId = opts.resumeAcpSessionId;
+  if (resumeId !== null && init.agentCapabilities?.loadSession === true) {
+    try {
+      const res = await withTimeout(
+        conn.agent.request('session/load', { sessionId: resumeId, cwd: opts.cwd, mcpServers }),
+        timeoutMs,
+        'session/load',
+      );
+      return { acpSessionId: resumeId, resumed: true, resumeFailure: undefined, modes: res?.modes };
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err; // a dead or silent agent: no fresh start either
+      resumeFailure = { message: describeAgentError(err), data: err.data ?? null };
+    }
+  } else if (resumeId !== null) {
+    resumeFailure = { message: 'the agent does not support session/load', data: null };
+  }
+  const res = await withTimeout(
+    conn.agent.request('session/new', { cwd: opts.cwd, mcpServers }),
+    timeoutMs,
+    'session/new',
+  );
+  return { acpSessionId: res.sessionId, resumed: false, resumeFailure, modes: res.modes };
+}
+
+/**
+ * Puts the agent into the mode the permission policy needs. Real adapters start in automatic
+ * modes that never ask the client (issue: deny-all was bypassed), so a required mode the agent
+ * does not offer stops the start instead of running unrestricted.
+ */
+async function applyMode(
+  conn: ClientConnection,
+  sessionId: string,
+  state: SessionModeState | null | undefined,
+  choice: ModeChoice | undefined,
+  timeoutMs: number,
+): Promise<ModeInfo> {
+  const available = state?.availableModes.map((m) => m.id) ?? [];
+  const current = state?.currentModeId ?? null;
+  if (choice === undefined || choice.modeId === null) return { available, current };
+  if (!available.includes(choice.modeId)) {
+    if (!choice.required) return { available, current };
+    throw new SessionError(
+      'policy',
+      `the agent offers no session mode "${choice.modeId}" (it offers: ${available.join(', ') || 'none'}), ` +
+        `which permission_mode = "${choice.policy}" needs; refusing to run it unrestricted. ` +
+        `Set [agents.NAME] session_mode to a mode that asks for permission, or use permission_mode = "approve-all"`,
+    );
+  }
+  if (current !== choice.modeId) {
+    await withTimeout(
+      conn.agent.request('session/set_mode', { sessionId, modeId: choice.modeId }),
+      timeoutMs,
+      'session/set_mode',
+    );
+  }
+  return { available, current: choice.modeId };
 }
