@@ -7,7 +7,7 @@ const chunk = (text: string, messageId?: string): U =>
     sessionUpdate: 'agent_message_chunk',
     content: { type: 'text', text },
     ...(messageId ? { messageId } : {}),
-  }) as U;
+  });
 const toolCall = { sessionUpdate: 'tool_call', toolCallId: 't1', title: 'Bash' } as U;
 
 describe('ReplyAssembler', () => {
@@ -31,7 +31,7 @@ describe('ReplyAssembler', () => {
   it('does not split a message on metadata updates such as usage', () => {
     const r = new ReplyAssembler();
     r.add(chunk('half '));
-    r.add({ sessionUpdate: 'usage_update', used: 1, size: 2 } as U);
+    r.add({ sessionUpdate: 'usage_update', used: 1, size: 2 });
     r.add(chunk('whole'));
     expect(r.finish().text).toBe('half whole');
   });
