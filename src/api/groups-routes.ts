@@ -6,13 +6,15 @@ import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { PairingRepo } from '../store/pairing-repo.js';
 import { ApiError } from './errors.js';
 import { parseBody } from './body.js';
-import { GROUP_FOLDER_RE } from '../config/paths.js';
+import { GROUP_FOLDER_RE, reservedFolder } from '../config/paths.js';
 
 export type GroupRoutesDeps = {
   readonly groups: GroupsRepo;
   readonly pairing: PairingRepo;
   readonly outbox: OutboxRepo;
   readonly agentExists: (name: string) => boolean;
+  /** True when a folder already holds a workspace or sessions (a group removed earlier). */
+  readonly folderInUse: (folder: string) => boolean;
   readonly onOutbox: () => void;
 };
 
@@ -26,6 +28,8 @@ const addGroup = z.strictObject({
   main: z.boolean().default(false),
   trigger: z.string().min(1).optional(),
   name: z.string().min(1).max(200).optional(),
+  /** Hand an earlier group's workspace and memory to this chat (the operator says so). */
+  reuse_folder: z.boolean().default(false),
 });
 const approve = z.strictObject({
   code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'a pairing code is 8 letters and digits'),
@@ -45,6 +49,15 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
       throw new ApiError(409, 'group_exists', `a group with folder ${folder} already exists`);
     if (groups.byChat(b.channel, b.chat) !== undefined)
       throw new ApiError(409, 'group_exists', `chat ${b.chat} is already registered`);
+    const reserved = reservedFolder(folder);
+    if (reserved !== undefined)
+      throw new ApiError(400, 'folder_reserved', `${reserved}; choose another --folder`);
+    if (!b.reuse_folder && deps.folderInUse(folder))
+      throw new ApiError(
+        409,
+        'folder_in_use',
+        `folder ${folder} still holds an earlier group's workspace and sessions; choose another --folder, or pass --reuse-folder to hand them to this chat`,
+      );
     const row = groups.add(
       {
         folder,

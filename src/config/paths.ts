@@ -56,3 +56,16 @@ export const MAX_SOCKET_PATH_BYTES = 103;
 
 /** A group folder name under groups/: safe as a path segment, no traversal, no hidden files. */
 export const GROUP_FOLDER_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * Folder names the daemon gives out itself: `cli` is the operator's own (main powers, the CLI
+ * session), `dm-…` are direct chats, `mail-…` e-mail senders. A chat registered under one of them
+ * would inherit those powers or another conversation (security audit, finding 4).
+ */
+export function reservedFolder(folder: string): string | undefined {
+  if (folder === 'cli') return 'the folder "cli" is reserved for the operator\'s own CLI session';
+  for (const prefix of ['dm-', 'mail-'])
+    if (folder.startsWith(prefix))
+      return `folders starting with "${prefix}" are reserved for the daemon's own ${prefix === 'dm-' ? 'direct chats' : 'e-mail groups'}`;
+  return undefined;
+}

@@ -59,6 +59,7 @@ export async function createAutomation(deps: {
     build: async (caller) =>
       (await import('../tools/tools.js')).buildToolServer(caller, {
         groups: chat.groups,
+        folderInUse: chat.folderInUse,
         outbox: chat.outboxRepo,
         tasks,
         taskRows: tasksRepo,

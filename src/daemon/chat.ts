@@ -2,6 +2,8 @@
  * Wires the chat side: repositories, the inbox (who may talk, durable storage), the per-group turn
  * queue, the outbox worker and the enabled channels. Part of the composition root.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { groupRoutes } from '../api/groups-routes.js';
@@ -99,6 +101,9 @@ export async function createChat(deps: {
     log: log.child({ component: 'inbox' }),
   });
 
+  const folderInUse = (folder: string): boolean =>
+    existsSync(join(config.paths.groups, folder)) || deps.sessions.latestActive(folder) !== undefined;
+
   /** A daemon notice to a group's chat; the local CLI has none (it reads the event log). */
   const tell = (folder: string, text: string): void => {
     const group = groups.get(folder);
@@ -126,6 +131,7 @@ export async function createChat(deps: {
     queue,
     outbox,
     channels,
+    folderInUse,
     /** Recovery, then intake: interrupted turns are queued again and pending deliveries resume. */
     async start(): Promise<void> {
       const requeued = messages.requeueInterrupted();
@@ -155,6 +161,7 @@ export async function createChat(deps: {
             return false;
           }
         },
+        folderInUse,
         onOutbox: () => outbox.kick(),
       });
     },

@@ -9,8 +9,10 @@ import type { SessionsRepo } from '../store/sessions-repo.js';
 export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions: SessionsRepo): TurnPort {
   const sessionFor = (folder: string, agent: string | null): Session => {
     // A registered group remembers its session; an unregistered folder (the local CLI's) reuses its
-    // newest active one, so scheduled runs there do not start a new session each time.
-    const current = groups.get(folder)?.session_id ?? sessions.latestActive(folder)?.id;
+    // newest active one, so scheduled runs there do not start a new session each time. A group
+    // registered anew on an old folder starts fresh: it must not inherit an earlier chat's session.
+    const group = groups.get(folder);
+    const current = group !== undefined ? group.session_id : sessions.latestActive(folder)?.id;
     if (current !== null && current !== undefined) {
       try {
         return supervisor.get(current);

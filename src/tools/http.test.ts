@@ -58,6 +58,7 @@ beforeEach(async () => {
     build: (caller) =>
       buildToolServer(caller, {
         groups,
+        folderInUse: (f: string) => groups.get(f) !== undefined,
         outbox,
         tasks: service,
         taskRows: tasks,

@@ -12,7 +12,7 @@ import type { GroupsRepo } from '../store/groups-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { TaskRow, TasksRepo } from '../store/tasks-repo.js';
 import type { Caller } from './identity.js';
-import { GROUP_FOLDER_RE } from '../config/paths.js';
+import { GROUP_FOLDER_RE, reservedFolder } from '../config/paths.js';
 import { parseDuration } from '../config/duration.js';
 
 /** An interval whose next run is beyond what a date can show would break every view of the task. */
@@ -20,6 +20,8 @@ const MAX_INTERVAL_DAYS = 3650;
 
 export type ToolDeps = {
   readonly groups: GroupsRepo;
+  /** True when a folder already holds a workspace or sessions (a group removed earlier). */
+  readonly folderInUse: (folder: string) => boolean;
   readonly outbox: OutboxRepo;
   readonly tasks: TaskService;
   readonly taskRows: TasksRepo;
@@ -226,6 +228,12 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
         throw new Refused(`a group with folder ${a.folder} already exists`);
       if (deps.groups.byChat('telegram', a.chat_id) !== undefined)
         throw new Refused(`chat ${a.chat_id} is already registered`);
+      const reserved = reservedFolder(a.folder);
+      if (reserved !== undefined) throw new Refused(`refused: ${reserved}`);
+      if (deps.folderInUse(a.folder))
+        throw new Refused(
+          `refused: folder ${a.folder} holds an earlier group's workspace; choose another folder (only the operator can reuse it)`,
+        );
       const g = deps.groups.add(
         {
           folder: a.folder,

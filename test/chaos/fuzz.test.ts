@@ -577,6 +577,7 @@ describe('fuzz (c): MCP tool arguments', () => {
       build: (caller) =>
         buildToolServer(caller, {
           groups,
+          folderInUse: (f: string) => groups.get(f) !== undefined,
           outbox: new OutboxRepo(db),
           tasks,
           taskRows,

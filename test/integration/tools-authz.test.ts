@@ -321,6 +321,17 @@ describe('agent tools: authorization by the calling session', () => {
     expect(await groups()).toEqual(after);
   });
 
+  it('register_group: folders the daemon uses itself are refused, even for main', async () => {
+    const before = await groups();
+    const [cli, dm] = await Promise.all([
+      call(sess.main, 'register_group', { chat_id: '-5101', folder: 'cli' }),
+      call(sess.main, 'register_group', { chat_id: '-5102', folder: 'dm-42' }),
+    ]);
+    expect(cli).toMatch(/^tool error: refused: the folder "cli" is reserved/);
+    expect(dm).toMatch(/^tool error: refused: folders starting with "dm-" are reserved/);
+    expect(await groups()).toEqual(before);
+  });
+
   it('from the chats themselves: the Telegram group decides who the agent is', async () => {
     // The trigger must appear in the text; the demo agent reads the first word as its command, so
     // the trigger rides in an argument the tool does not know (and ignores).

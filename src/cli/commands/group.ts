@@ -26,10 +26,18 @@ export function registerGroup(program: Command, ctx: () => Ctx): void {
     .option('--agent <name>', 'agent (default: the default agent)')
     .option('--trigger <text>', 'trigger word in this group, e.g. @Andy')
     .option('--name <name>', 'a label')
+    .option('--reuse-folder', "hand an earlier group's workspace and memory in that folder to this chat")
     .action(
       async (
         chat: string,
-        o: { main?: boolean; folder?: string; agent?: string; trigger?: string; name?: string },
+        o: {
+          main?: boolean;
+          folder?: string;
+          agent?: string;
+          trigger?: string;
+          name?: string;
+          reuseFolder?: boolean;
+        },
       ) => {
         const c = ctx();
         const row = await c.call<Group>('POST', '/api/groups', {
@@ -39,6 +47,7 @@ export function registerGroup(program: Command, ctx: () => Ctx): void {
           agent: o.agent,
           trigger: o.trigger,
           name: o.name,
+          reuse_folder: o.reuseFolder === true,
         });
         c.out.print(row, (w) =>
           w(`registered chat ${row.chat_id} as group ${row.folder}${row.is_main ? ' (main)' : ''}`),
