@@ -19,6 +19,15 @@ import type { Chat } from './chat.js';
 import { groupTurns } from './group-turns.js';
 
 const BIN = fileURLToPath(new URL('../../bin/agentforge.js', import.meta.url));
+/** Tool arguments as recorded: whole when small, else a marked excerpt (the body limit is 1 MiB). */
+const MAX_RECORDED_ARGS = 4096;
+function capped(args: unknown): unknown {
+  const text = JSON.stringify(args) ?? 'null';
+  return text.length <= MAX_RECORDED_ARGS
+    ? args
+    : { truncated: true, excerpt: text.slice(0, MAX_RECORDED_ARGS) };
+}
+
 export const TOOL_CALLS_PER_MINUTE = 60;
 
 export function systemTimezone(): string {
@@ -55,7 +64,6 @@ export async function createAutomation(deps: {
 
   const endpoint: ToolEndpoint = await serveTools({
     resolve: callerFor,
-    onCall: (caller, name, args) => supervisor.record(caller.sessionId, 'tool_call', { name, args }),
     build: async (caller) =>
       (await import('../tools/tools.js')).buildToolServer(caller, {
         groups: chat.groups,
@@ -65,6 +73,8 @@ export async function createAutomation(deps: {
         taskRows: tasksRepo,
         onOutbox: () => chat.outbox.kick(),
         allow: (c) => rate.allow(c.sessionId),
+        recordCall: (c, name, args) =>
+          supervisor.record(c.sessionId, 'tool_call', { name, args: capped(args) }),
         record: (c, name, _args, result) =>
           supervisor.record(c.sessionId, 'tool_result', {
             name,

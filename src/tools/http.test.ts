@@ -54,7 +54,6 @@ beforeEach(async () => {
       const s = id === undefined ? undefined : SESSIONS[id];
       return s === undefined ? undefined : ({ sessionId: id!, ...s } satisfies Caller);
     },
-    onCall: (caller, name) => recorded.push({ kind: 'tool_call', session: caller.sessionId, name }),
     build: (caller) =>
       buildToolServer(caller, {
         groups,
@@ -64,6 +63,7 @@ beforeEach(async () => {
         taskRows: tasks,
         onOutbox: () => undefined,
         allow: (c) => rate.allow(c.sessionId),
+        recordCall: (c, name) => recorded.push({ kind: 'tool_call', session: c.sessionId, name }),
         record: (c, name, _args, result) =>
           recorded.push({ kind: 'tool_result', session: c.sessionId, name, ok: result.isError !== true }),
       }),
@@ -188,7 +188,7 @@ describe('tool endpoint', () => {
     ]);
   });
 
-  it('records every call, and a result for each call whose handler ran', async () => {
+  it('records each validated call and its result; a call the schema refuses is not recorded', async () => {
     const alpha = tokens.issue('s-alpha');
     await callTool(alpha, 'list_tasks');
     await callTool(alpha, 'pause_task', { task_id: 42 }); // refused by the schema: no handler
@@ -197,9 +197,30 @@ describe('tool endpoint', () => {
       { kind: 'tool_call', session: 's-alpha', name: 'list_tasks' },
       { kind: 'tool_result', session: 's-alpha', name: 'list_tasks', ok: true },
       { kind: 'tool_call', session: 's-alpha', name: 'pause_task' },
-      { kind: 'tool_call', session: 's-alpha', name: 'pause_task' },
       { kind: 'tool_result', session: 's-alpha', name: 'pause_task', ok: false },
     ]);
+  });
+
+  it('a batch of calls the schema refuses writes nothing to the event log', async () => {
+    const alpha = tokens.issue('s-alpha');
+    const batch = Array.from({ length: 500 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i + 1,
+      method: 'tools/call',
+      params: { name: 'pause_task', arguments: { task_id: 42 } },
+    }));
+    const res = await raw(
+      'POST',
+      '/mcp',
+      {
+        authorization: `Bearer ${alpha}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      JSON.stringify(batch),
+    );
+    expect(res.status).toBeLessThan(500);
+    expect(recorded).toEqual([]);
   });
 
   it('rate-limits per session with an error the agent can read', async () => {
@@ -221,6 +242,8 @@ describe('tool endpoint', () => {
       ).isError,
     ).toBe(true);
     expect(tasks.list()).toEqual([]);
+    // Calls past the limit cost the event log nothing: only the 5 admitted ones are recorded.
+    expect(recorded.filter((r) => r.session === 's-alpha')).toHaveLength(10);
     // Another session is not affected.
     expect((await callTool(beta, 'list_tasks')).isError).toBe(false);
   });

@@ -14,7 +14,6 @@ export const MAX_MCP_BODY_BYTES = 1024 * 1024;
 export type ToolHttpDeps = {
   readonly resolve: (token: string) => Caller | undefined;
   readonly build: (caller: Caller) => McpServer | Promise<McpServer>;
-  readonly onCall: (caller: Caller, name: string, args: unknown) => void;
   readonly log: Logger;
 };
 
@@ -61,17 +60,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpD
     return deny(res, 400, 'request body is not JSON');
   }
   // Any JSON can arrive here (null, a number, [null]); the MCP transport answers what is not a
-  // valid message. Only real tools/call messages are recorded.
-  for (const msg of Array.isArray(body) ? body : [body]) {
-    if (msg === null || typeof msg !== 'object') continue;
-    const m = msg as { method?: unknown; params?: unknown };
-    const params = (m.params !== null && typeof m.params === 'object' ? m.params : {}) as {
-      name?: unknown;
-      arguments?: unknown;
-    };
-    if (m.method === 'tools/call')
-      deps.onCall(caller, typeof params.name === 'string' ? params.name : '', params.arguments ?? null);
-  }
+  // valid message. Calls are recorded by the tools themselves, after validation and the rate
+  // limit: recording first let a flood of rejected calls fill the event log (audit, finding 7).
   // The MCP SDK loads with the first tool call: an idle daemon does not pay its memory.
   const { StreamableHTTPServerTransport } =
     await import('@modelcontextprotocol/sdk/server/streamableHttp.js');

@@ -26,6 +26,8 @@ export type ToolDeps = {
   readonly tasks: TaskService;
   readonly taskRows: TasksRepo;
   readonly onOutbox: () => void;
+  /** A validated call within the rate limit, before it runs. */
+  readonly recordCall: (caller: Caller, tool: string, args: unknown) => void;
   readonly record: (caller: Caller, tool: string, args: unknown, result: CallToolResult) => void;
   readonly allow: (caller: Caller) => boolean;
 };
@@ -83,15 +85,15 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
     // The SDK has validated `args` against `shape` before calling us; its generic callback type
     // does not survive our generic wrapper, hence the cast.
     const handler = (args: unknown): CallToolResult => {
+      // Over the limit nothing is recorded: a flood must cost the event log nothing.
+      if (!deps.allow(caller)) return fail('refused: too many tool calls from this session; wait a minute');
+      deps.recordCall(caller, name, args);
       let result: CallToolResult;
-      if (!deps.allow(caller)) result = fail('refused: too many tool calls from this session; wait a minute');
-      else {
-        try {
-          result = ok(run(args as z.infer<z.ZodObject<S>>));
-        } catch (err) {
-          if (err instanceof Refused || err instanceof TaskError) result = fail(err.message);
-          else result = fail(`error: ${(err as Error).message}`);
-        }
+      try {
+        result = ok(run(args as z.infer<z.ZodObject<S>>));
+      } catch (err) {
+        if (err instanceof Refused || err instanceof TaskError) result = fail(err.message);
+        else result = fail(`error: ${(err as Error).message}`);
       }
       deps.record(caller, name, args, result);
       return result;

@@ -572,7 +572,6 @@ describe('fuzz (c): MCP tool arguments', () => {
     }
     endpoint = await serveTools({
       resolve: (token) => callers[token],
-      onCall: () => undefined,
       log: silent,
       build: (caller) =>
         buildToolServer(caller, {
@@ -582,6 +581,7 @@ describe('fuzz (c): MCP tool arguments', () => {
           tasks,
           taskRows,
           onOutbox: () => undefined,
+          recordCall: () => undefined,
           record: () => undefined,
           allow: () => true,
         }),
