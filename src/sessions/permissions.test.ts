@@ -1,6 +1,6 @@
 import type { PermissionOption, RequestPermissionRequest } from '@agentclientprotocol/sdk';
 import { describe, expect, it } from 'vitest';
-import { decideByPolicy, PendingPermissions, toResponse } from './permissions.js';
+import { decideByPolicy, PendingPermissions, toResponse, type RequestContext } from './permissions.js';
 
 const BOTH: PermissionOption[] = [
   { optionId: 'yes', name: 'Allow', kind: 'allow_once' },
@@ -15,31 +15,65 @@ function req(
   return { sessionId: 's', toolCall: { toolCallId: 't', title, kind }, options };
 }
 
+const CTX: RequestContext = { tool: { name: undefined, mcpServer: undefined }, workspace: '/srv/ws' };
+
 describe('decideByPolicy', () => {
+  it("lets the daemon's own tools through under every policy: the tool server authorizes them", () => {
+    const ctx = { ...CTX, tool: { name: 'list_groups', mcpServer: 'agentforge' } };
+    for (const mode of ['deny-all', 'approve-reads', 'ask', 'approve-all'] as const)
+      expect(decideByPolicy(mode, req('other'), ctx)).toEqual({
+        allow: true,
+        optionId: 'yes',
+        by: 'tool_server',
+      });
+    // Another MCP server's tools are the policy's to decide.
+    const foreign = { ...CTX, tool: { name: 'list_groups', mcpServer: 'evil' } };
+    expect(decideByPolicy('deny-all', req('other'), foreign)?.allow).toBe(false);
+  });
+
+  it('approve-reads decides by the tool itself where the adapter names it, and by where it reads', () => {
+    const named = (name: string) => ({ ...CTX, tool: { name, mcpServer: undefined } });
+    expect(decideByPolicy('approve-reads', req('read'), named('Read'))?.allow).toBe(true);
+    // A shell command the agent labelled "read" is not a read.
+    expect(decideByPolicy('approve-reads', req('read'), named('Bash'))?.allow).toBe(false);
+    const at = (path: string): RequestPermissionRequest => ({
+      ...req('read'),
+      toolCall: { toolCallId: 't', kind: 'read', locations: [{ path }] },
+    });
+    expect(decideByPolicy('approve-reads', at('/srv/ws/notes.md'), named('Read'))?.allow).toBe(true);
+    expect(decideByPolicy('approve-reads', at('notes/a.md'), CTX)?.allow).toBe(true);
+    expect(decideByPolicy('approve-reads', at('/srv/home/api.token'), named('Read'))?.allow).toBe(false);
+    expect(decideByPolicy('approve-reads', at('/srv/ws/../home/api.token'), CTX)?.allow).toBe(false);
+  });
+
   it('approve-all allows everything, deny-all rejects everything', () => {
     for (const kind of ['read', 'edit', 'execute', 'delete', undefined] as const) {
-      expect(decideByPolicy('approve-all', req(kind))).toEqual({
+      expect(decideByPolicy('approve-all', req(kind), CTX)).toEqual({
         allow: true,
         optionId: 'yes',
         by: 'policy',
       });
-      expect(decideByPolicy('deny-all', req(kind))).toEqual({ allow: false, optionId: 'no', by: 'policy' });
+      expect(decideByPolicy('deny-all', req(kind), CTX)).toEqual({
+        allow: false,
+        optionId: 'no',
+        by: 'policy',
+      });
     }
   });
 
   it('approve-reads allows read-only kinds and rejects the rest', () => {
     for (const kind of ['read', 'search', 'think', 'fetch'] as const)
-      expect(decideByPolicy('approve-reads', req(kind))?.allow).toBe(true);
+      expect(decideByPolicy('approve-reads', req(kind), CTX)?.allow).toBe(true);
     for (const kind of ['edit', 'delete', 'move', 'execute', 'other', undefined] as const)
-      expect({ kind, d: decideByPolicy('approve-reads', req(kind)) }).toEqual({
+      expect({ kind, d: decideByPolicy('approve-reads', req(kind), CTX) }).toEqual({
         kind,
         d: { allow: false, optionId: 'no', by: 'policy' },
       });
   });
 
   it('ask leaves the decision to the operator', () => {
-    expect(decideByPolicy('ask', req('read'))).toBeUndefined();
-    expect(decideByPolicy('ask', req('edit'))).toBeUndefined();
+    expect(decideByPolicy('ask', req('read'), CTX)).toBeUndefined();
+    expect(decideByPolicy('ask', req('edit'), CTX)).toBeUndefined();
   });
 
   it('picks the matching option, preferring once over always, or none when the agent offers none', () => {
@@ -48,14 +82,14 @@ describe('decideByPolicy', () => {
       { optionId: 'always-yes', name: 'Always', kind: 'allow_always' },
       { optionId: 'once-yes', name: 'Once', kind: 'allow_once' },
     ];
-    expect(decideByPolicy('approve-all', req('edit', always))?.optionId).toBe('once-yes');
-    expect(decideByPolicy('deny-all', req('edit', always))?.optionId).toBe('always-no');
+    expect(decideByPolicy('approve-all', req('edit', always), CTX)?.optionId).toBe('once-yes');
+    expect(decideByPolicy('deny-all', req('edit', always), CTX)?.optionId).toBe('always-no');
     const allowOnly: PermissionOption[] = [{ optionId: 'ok', name: 'OK', kind: 'allow_once' }];
-    const denied = decideByPolicy('deny-all', req('edit', allowOnly))!;
+    const denied = decideByPolicy('deny-all', req('edit', allowOnly), CTX)!;
     expect(denied.optionId).toBeNull();
     // No reject option to select: the answer is `cancelled`, never the allow option.
     expect(toResponse(denied)).toEqual({ outcome: { outcome: 'cancelled' } });
-    expect(toResponse(decideByPolicy('approve-all', req('edit'))!)).toEqual({
+    expect(toResponse(decideByPolicy('approve-all', req('edit'), CTX)!)).toEqual({
       outcome: { outcome: 'selected', optionId: 'yes' },
     });
   });
@@ -64,7 +98,7 @@ describe('decideByPolicy', () => {
 describe('PendingPermissions', () => {
   it('parks a request until the operator answers it', async () => {
     const p = new PendingPermissions();
-    const asked = p.ask(req('edit', BOTH, 'edit main.ts'), 60_000, 1_000);
+    const asked = p.ask(req('edit', BOTH, 'edit main.ts'), 60_000, undefined, 1_000);
     expect(p.list()).toEqual([
       { id: asked.id, title: 'edit main.ts', kind: 'edit', options: BOTH, askedAt: 1_000 },
     ]);

@@ -7,15 +7,49 @@ import type {
   RequestPermissionRequest,
   RequestPermissionResponse,
 } from '@agentclientprotocol/sdk';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { PermissionMode } from './agents.js';
+import type { ToolIdentity } from './tool-identity.js';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5 * 60_000;
+/** The MCP server name the daemon offers its tools under (daemon/automation.ts). */
+export const DAEMON_TOOL_SERVER = 'agentforge';
 const READ_KINDS = new Set(['read', 'search', 'think', 'fetch']);
+/**
+ * Tools that only read, by the names the adapters give them. Where an adapter names the tool,
+ * approve-reads trusts the name, not the kind the agent declares (a `read` labelled `rm -rf /`).
+ */
+const READ_TOOLS = new Set([
+  // claude-agent-acp
+  'Read',
+  'Grep',
+  'Glob',
+  'LS',
+  'NotebookRead',
+  'WebFetch',
+  'WebSearch',
+  // gemini
+  'read_file',
+  'read_many_files',
+  'glob',
+  'search_file_content',
+  'grep_search',
+  'list_directory',
+  'google_web_search',
+  'web_fetch',
+]);
 
 export type Decision = {
   readonly allow: boolean;
   readonly optionId: string | null;
-  readonly by: 'policy' | 'operator' | 'timeout';
+  readonly by: 'policy' | 'tool_server' | 'operator' | 'timeout';
+};
+
+/** What the daemon knows about a request beyond the request itself. */
+export type RequestContext = {
+  readonly tool: ToolIdentity;
+  /** The session's workspace: approve-reads approves reads inside it only. */
+  readonly workspace: string;
 };
 
 function pick(options: readonly PermissionOption[], allow: boolean): string | null {
@@ -33,15 +67,35 @@ export function toResponse(d: Decision): RequestPermissionResponse {
     : { outcome: { outcome: 'selected', optionId: d.optionId } };
 }
 
+function insideWorkspace(workspace: string, path: string): boolean {
+  const rel = relative(workspace, resolve(workspace, path));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** A read by what the tool is and where it reads, not only by the kind the agent declares. */
+function isWorkspaceRead(req: RequestPermissionRequest, ctx: RequestContext): boolean {
+  if (!READ_KINDS.has(req.toolCall.kind ?? 'other')) return false;
+  if (ctx.tool.name !== undefined && !READ_TOOLS.has(ctx.tool.name)) return false;
+  return (req.toolCall.locations ?? []).every((l) => insideWorkspace(ctx.workspace, l.path));
+}
+
 /** The policy's decision, or undefined when the operator must be asked. */
-export function decideByPolicy(mode: PermissionMode, req: RequestPermissionRequest): Decision | undefined {
+export function decideByPolicy(
+  mode: PermissionMode,
+  req: RequestPermissionRequest,
+  ctx: RequestContext,
+): Decision | undefined {
+  // The daemon's own tools authorize every call by the session's group (tools/tools.ts), so the
+  // agent's permission policy does not stand between a group and its send_message.
+  if (ctx.tool.mcpServer === DAEMON_TOOL_SERVER)
+    return { allow: true, optionId: pick(req.options, true), by: 'tool_server' };
   const allow =
     mode === 'approve-all'
       ? true
       : mode === 'deny-all'
         ? false
         : mode === 'approve-reads'
-          ? READ_KINDS.has(req.toolCall.kind ?? 'other')
+          ? isWorkspaceRead(req, ctx)
           : undefined;
   if (allow === undefined) return undefined;
   return { allow, optionId: pick(req.options, allow), by: 'policy' };
@@ -66,13 +120,17 @@ export class PendingPermissions {
   ask(
     req: RequestPermissionRequest,
     timeoutMs: number,
+    label: { title: string; kind: string } = {
+      title: req.toolCall.title ?? 'tool call',
+      kind: req.toolCall.kind ?? 'other',
+    },
     now = Date.now(),
   ): { id: string; decision: Promise<Decision> } {
     const id = `p${++this.#seq}`;
     const info: PendingPermission = {
       id,
-      title: req.toolCall.title ?? 'tool call',
-      kind: req.toolCall.kind ?? 'other',
+      title: label.title,
+      kind: label.kind,
       options: req.options,
       askedAt: now,
     };

@@ -2,12 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ReplyAssembler } from './reply.js';
 
 type U = Parameters<ReplyAssembler['add']>[0];
-const chunk = (text: string, messageId?: string): U =>
-  ({
-    sessionUpdate: 'agent_message_chunk',
-    content: { type: 'text', text },
-    ...(messageId ? { messageId } : {}),
-  });
+const chunk = (text: string, messageId?: string): U => ({
+  sessionUpdate: 'agent_message_chunk',
+  content: { type: 'text', text },
+  ...(messageId ? { messageId } : {}),
+});
 const toolCall = { sessionUpdate: 'tool_call', toolCallId: 't1', title: 'Bash' } as U;
 
 describe('ReplyAssembler', () => {

@@ -11,6 +11,7 @@ import type { LiveAgent } from './acp/client.js';
 import { SessionError, SessionRequestError, type FailureKind } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { PendingPermissions } from './permissions.js';
+import { ToolCallIndex } from './tool-identity.js';
 import { runTurn, type TurnResult } from './turn.js';
 import type { AgentSlots, Release } from './slots.js';
 
@@ -34,6 +35,8 @@ export type LiveState = 'cold' | 'starting' | 'idle' | 'busy';
 export class Session {
   readonly id: string;
   readonly permissions = new PendingPermissions();
+  /** The agent's recent tool calls, to match its permission requests (tool-identity.ts). */
+  readonly toolCalls = new ToolCallIndex();
   live: LiveAgent | undefined;
   #release: Release | undefined;
   #starting: Promise<LiveAgent> | undefined;

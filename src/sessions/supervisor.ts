@@ -18,7 +18,8 @@ import { groupMembers, killGroup } from './acp/process.js';
 import { SessionError, SessionRequestError } from './errors.js';
 import { EventLog } from './event-log.js';
 import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
-import { decideByPolicy, DEFAULT_ASK_TIMEOUT_MS, toResponse } from './permissions.js';
+import { answerPermission } from './permission-broker.js';
+import { DEFAULT_ASK_TIMEOUT_MS } from './permissions.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
@@ -286,6 +287,7 @@ export class Supervisor {
       mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
       hooks: {
         onUpdate: (n) => {
+          s.toolCalls.observe(n.update);
           events.append('update', n.update, s.currentTurn);
           s.onTurnUpdate?.(n);
         },
@@ -304,35 +306,17 @@ export class Supervisor {
           s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
           log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
         },
-        onPermission: async (req) => {
-          const policy = decideByPolicy(spec.permissionMode, req);
-          const asked =
-            policy === undefined
-              ? s.permissions.ask(req, this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS)
-              : undefined;
-          if (asked !== undefined) {
-            const ask = {
-              id: asked.id,
-              title: req.toolCall.title ?? 'tool call',
-              kind: req.toolCall.kind ?? 'other',
-            };
-            events.append('permission_asked', ask, s.currentTurn);
-            this.deps.onPermissionAsked?.(s.id, row.group_folder, ask);
-          }
-          const decision = policy ?? (await asked!.decision);
-          events.append(
-            'permission',
-            {
-              id: asked?.id ?? null,
-              title: req.toolCall.title,
-              kind: req.toolCall.kind ?? 'other',
-              allow: decision.allow,
-              by: decision.by,
-            },
-            s.currentTurn,
-          );
-          return toResponse(decision);
-        },
+        onPermission: (req) =>
+          answerPermission(req, {
+            mode: spec.permissionMode,
+            workspace: row.workspace,
+            toolCalls: s.toolCalls,
+            pending: s.permissions,
+            events,
+            turn: s.currentTurn,
+            askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+            onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
+          }),
         readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
         writeFile: (path, content) => {
           writeWorkspaceFile(row.workspace, path, content);

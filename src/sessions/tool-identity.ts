@@ -1,0 +1,84 @@
+/**
+ * Which tool a permission request is about, as far as the adapter tells it. Two decisions need
+ * it: a call of the daemon's own MCP tools is authorized by the tool server (by the session's
+ * group), not by permission_mode; and approve-reads approves a read only when the tool itself is
+ * a read, not just because the agent labelled it `read`. Matching is by structured fields the
+ * adapters send (docs/agents.md), never by a title string:
+ * - claude-agent-acp: `toolCall._meta.claudeCode.toolName` (`mcp__<server>__<tool>`, or `Bash`,
+ *   `Read` …) and `_meta.claudeCode.mcpServer.name`; built-ins also carry `toolCall.name`.
+ * - codex-acp: the request carries only `_meta.is_mcp_tool_approval`; the `tool_call` update with
+ *   the same id that precedes it has `rawInput: { server, tool, arguments }`.
+ * - gemini: the `tool_call` update and the request carry the MCP server in the toolCallId
+ *   (`<server>__<tool>-…`) or `_meta`.
+ */
+import type { RequestPermissionRequest, SessionNotification } from '@agentclientprotocol/sdk';
+
+type Update = SessionNotification['update'];
+export type ToolCallRecord = Extract<Update, { sessionUpdate: 'tool_call' }>;
+
+export type ToolIdentity = {
+  /** The tool's own name where the adapter gives it (`Bash`, `Read`, `list_groups` …). */
+  readonly name: string | undefined;
+  /** Set when the call is of an MCP tool: the server's name. */
+  readonly mcpServer: string | undefined;
+};
+
+const MAX_REMEMBERED = 256;
+
+/** The tool_call updates of a session, by id, so a later permission request can be matched. */
+export class ToolCallIndex {
+  readonly #calls = new Map<string, ToolCallRecord>();
+
+  observe(u: Update): void {
+    if (u.sessionUpdate !== 'tool_call') return;
+    this.#calls.delete(u.toolCallId);
+    this.#calls.set(u.toolCallId, u);
+    if (this.#calls.size > MAX_REMEMBERED) this.#calls.delete(this.#calls.keys().next().value!);
+  }
+
+  get(id: string): ToolCallRecord | undefined {
+    return this.#calls.get(id);
+  }
+}
+
+type Meta = Record<string, unknown> | null | undefined;
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** `mcp__server__tool` (Claude Code's and Codex's spelling of an MCP tool). */
+function splitMcpName(name: string | undefined): { server: string; tool: string } | undefined {
+  const m = name === undefined ? null : /^mcp__(.+?)__(.+)$/.exec(name);
+  return m === null ? undefined : { server: m[1]!, tool: m[2]! };
+}
+
+function fromClaude(meta: Meta): ToolIdentity | undefined {
+  const cc = obj(obj(meta)?.['claudeCode']);
+  const toolName = str(cc?.['toolName']);
+  if (toolName === undefined) return undefined;
+  const split = splitMcpName(toolName);
+  const server = str(obj(cc?.['mcpServer'])?.['name']) ?? split?.server;
+  return { name: split?.tool ?? toolName, mcpServer: server };
+}
+
+function fromRawInput(raw: unknown, meta: Meta): ToolIdentity | undefined {
+  const r = obj(raw);
+  if (obj(meta)?.['is_mcp_tool_call'] !== true || r === undefined) return undefined;
+  const server = str(r['server']);
+  const tool = str(r['tool']);
+  return server !== undefined && tool !== undefined ? { name: tool, mcpServer: server } : undefined;
+}
+
+/** What the request and the tool_call before it say about the tool; empty fields when nothing. */
+export function identifyTool(req: RequestPermissionRequest, prior: ToolCallRecord | undefined): ToolIdentity {
+  const tc = req.toolCall;
+  const found =
+    fromClaude(tc._meta) ??
+    fromClaude(prior?._meta) ??
+    fromRawInput(tc.rawInput, tc._meta) ??
+    fromRawInput(prior?.rawInput, prior?._meta);
+  if (found !== undefined) return found;
+  const named = str((tc as { name?: unknown }).name) ?? str((prior as { name?: unknown } | undefined)?.name);
+  const split = splitMcpName(named);
+  return { name: split?.tool ?? named, mcpServer: split?.server };
+}
