@@ -328,8 +328,8 @@ export class Supervisor {
           return toResponse(decision);
         },
         readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
-        writeFile: (path, content) => {
-          writeWorkspaceFile(row.workspace, path, content);
+        writeFile: async (path, content) => {
+          await writeWorkspaceFile(row.workspace, path, content);
           events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
         },
       },
