@@ -76,7 +76,8 @@ function explain(requested: string, upTo: string, err: unknown): WorkspaceAccess
     return new WorkspaceAccessError(
       `cannot use ${requested}: ${upTo} is a symlink; agents' file access does not follow symlinks`,
     );
-  if (code === 'ENOTDIR') return new WorkspaceAccessError(`cannot use ${requested}: ${upTo} is not a directory`);
+  if (code === 'ENOTDIR')
+    return new WorkspaceAccessError(`cannot use ${requested}: ${upTo} is not a directory`);
   return new WorkspaceAccessError(`cannot use ${requested}: ${code}`);
 }
 
@@ -228,7 +229,9 @@ export async function writeWorkspaceFile(workspace: string, path: string, conten
     if (code === 'ELOOP') throw explain(path, path, err);
     // ENXIO: a FIFO with no reader, opened non-blocking for writing.
     if (code === 'ENXIO')
-      throw new WorkspaceAccessError(`cannot use ${path}: it is a FIFO or socket; only regular files can be used`);
+      throw new WorkspaceAccessError(
+        `cannot use ${path}: it is a FIFO or socket; only regular files can be used`,
+      );
     throw new WorkspaceAccessError(`cannot write ${path}: ${code ?? 'error'}`);
   } finally {
     await walk.dir.close();
@@ -244,4 +247,3 @@ export async function writeWorkspaceFile(workspace: string, path: string, conten
     await fh.close();
   }
 }
-

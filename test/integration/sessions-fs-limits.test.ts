@@ -21,7 +21,10 @@ function peakRss(pid: number): number {
  * Runs `during` while polling /healthz every 100 ms; returns its result and the slowest health
  * answer. A frozen event loop shows as a slow (or missing) answer.
  */
-async function whileHealthPolled<T>(port: number, during: Promise<T>): Promise<{ value: T; slowestMs: number }> {
+async function whileHealthPolled<T>(
+  port: number,
+  during: Promise<T>,
+): Promise<{ value: T; slowestMs: number }> {
   let done = false;
   let slowestMs = 0;
   const statuses: number[] = [];
@@ -45,7 +48,9 @@ async function whileHealthPolled<T>(port: number, during: Promise<T>): Promise<{
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     p,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms),
+    ),
   ]);
 }
 
