@@ -11,7 +11,7 @@ import { formatDuration } from './duration.js';
 import { locateKey } from './locate.js';
 import { type HomePaths, homePaths, underHome } from './paths.js';
 import { configSchema, type ConfigFile } from './schema.js';
-import { checkSecretFile, type SecretRef } from './secrets.js';
+import { checkSecretFile, namesASecret, type SecretRef } from './secrets.js';
 
 export type Config = DeepReadonly<ConfigFile> & {
   readonly file: string;
@@ -126,6 +126,17 @@ function semanticIssues(config: ConfigFile, source: string, file: string): Confi
       ['agents', defaults[1]?.[0] ?? ''],
       `more than one agent has default = true (${defaults.map(([n]) => n).join(', ')}); keep one`,
     );
+  }
+  // `env` is printed by `config show` and kept in plain text: a value under a name that says it is
+  // a secret belongs in `credentials`, as a reference. The value itself is never echoed.
+  for (const [name, agent] of Object.entries(config.agents)) {
+    for (const key of Object.keys(agent.env)) {
+      if (namesASecret(key))
+        at(
+          ['agents', name, 'env', key],
+          `${key} names a secret; env values are plain config that \`config show\` prints. Move it to credentials = { ${key} = "env:NAME" } (or "file:/absolute/path") with the value in the daemon's environment or a 0600 file`,
+        );
+    }
   }
   forEachSecretRef(config, (path, ref) => {
     if (ref.scheme !== 'file') return;

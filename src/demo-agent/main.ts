@@ -141,6 +141,12 @@ async function run(
     case 'tool':
       if (cmd.error !== undefined) return say(client, sessionId, `tool error: ${cmd.error}`);
       return say(client, sessionId, await callTool(mcpBySession.get(sessionId) ?? [], cmd.name, cmd.args));
+    case 'stderr': {
+      // $NAME expands here, in the agent: a test can print a credential without ever sending it.
+      const line = cmd.text.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, n: string) => process.env[n] ?? '');
+      process.stderr.write(`${line}\n`);
+      return say(client, sessionId, `wrote ${Buffer.byteLength(line) + 1} bytes to stderr`);
+    }
     case 'env':
       return say(
         client,

@@ -19,6 +19,10 @@ describe('parseCommand', () => {
     expect(parseCommand('memory 400')).toEqual({ kind: 'memory', mb: 400 });
     expect(parseCommand('garbage')).toEqual({ kind: 'garbage' });
     expect(parseCommand('env DEMO_TOKEN')).toEqual({ kind: 'env', name: 'DEMO_TOKEN' });
+    expect(parseCommand('stderr key=$DEMO_TOKEN end')).toEqual({
+      kind: 'stderr',
+      text: 'key=$DEMO_TOKEN end',
+    });
     expect(parseCommand('flood 4096')).toEqual({ kind: 'flood', bytes: 4096 });
   });
 

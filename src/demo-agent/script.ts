@@ -15,6 +15,7 @@ export type DemoCommand =
   | { kind: 'memory'; mb: number }
   | { kind: 'garbage' }
   | { kind: 'env'; name: string }
+  | { kind: 'stderr'; text: string }
   | { kind: 'flood'; bytes: number }
   | { kind: 'tool'; name: string; args: unknown; error?: string }
   | { kind: 'chat'; text: string };
@@ -32,6 +33,7 @@ export const DEMO_HELP = [
   'memory MB            allocate MB of memory',
   'garbage              write non-JSON to stdout',
   'env NAME             reply whether NAME is set in my environment',
+  'stderr TEXT          write TEXT to stderr, $NAME replaced by its value in my environment',
   'flood BYTES          reply with BYTES of text',
   'tool NAME {JSON}     call a daemon tool over MCP and reply with its result',
 ].join('\n');
@@ -85,6 +87,8 @@ export function parseCommand(prompt: string): DemoCommand {
       return { kind: 'garbage' };
     case 'env':
       return { kind: 'env', name: rest[0] ?? '' };
+    case 'stderr':
+      return { kind: 'stderr', text: arg };
     case 'tool': {
       const name = rest[0] ?? '';
       const json = arg.slice(name.length).trim();

@@ -11,6 +11,7 @@ import type { LiveAgent } from './acp/client.js';
 import { SessionError, SessionRequestError, type FailureKind } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { PendingPermissions } from './permissions.js';
+import type { Redactor } from './redact.js';
 import { ToolCallIndex } from './tool-identity.js';
 import { runTurn, type TurnResult } from './turn.js';
 import type { AgentSlots, Release } from './slots.js';
@@ -26,6 +27,8 @@ export type SessionDeps = {
   readonly maxQueue: number;
   /** Metrics: every finished turn with its outcome (`ok` or the failure kind). */
   readonly onTurnEnd?: (outcome: string, ms: number) => void;
+  /** The agent's credential values, scrubbed from failures and the per-turn log. */
+  readonly redact?: Redactor;
 };
 
 type Queued = { text: string; resolve: (r: TurnResult) => void; reject: (e: Error) => void };

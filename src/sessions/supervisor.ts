@@ -16,10 +16,10 @@ import type { LiveAgent } from './acp/client.js';
 import { buildAgentEnv } from './acp/env.js';
 import { groupMembers, killGroup } from './acp/process.js';
 import { SessionError, SessionRequestError } from './errors.js';
-import { EventLog } from './event-log.js';
 import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
 import { answerPermission } from './permission-broker.js';
 import { DEFAULT_ASK_TIMEOUT_MS } from './permissions.js';
+import { RedactingEventLog, Redactor } from './redact.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
@@ -116,10 +116,13 @@ export class Supervisor {
     };
     const dir = join(this.deps.sessionsDir, id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Filled with the agent's credential values when it starts; every event is scrubbed of them.
+    const redact = new Redactor();
     const session = new Session(
       {
         repo: this.deps.repo,
-        events: new EventLog(join(dir, 'events.db'), this.deps.onEventsCommitted),
+        redact,
+        events: new RedactingEventLog(join(dir, 'events.db'), this.deps.onEventsCommitted, redact),
         onTurnEnd: this.deps.onTurnEnd,
         agent: spec,
         slots: this.slots,
@@ -269,6 +272,9 @@ export class Supervisor {
       if (err instanceof SecretError) throw new SessionError('spawn', `agent ${spec.name}: ${err.message}`);
       throw err;
     }
+    const redact = s.deps.redact ?? new Redactor();
+    redact.set(Object.values(credentials));
+    const scrubStderr = redact.stream();
     const row = s.row;
     const cmd =
       this.memoryCap === 'cgroup'
@@ -286,13 +292,16 @@ export class Supervisor {
       mode: spec.mode,
       mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
       hooks: {
-        onUpdate: (n) => {
+        onUpdate: (raw) => {
+          // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
+          const n = redact.deep(raw);
           s.toolCalls.observe(n.update);
           events.append('update', n.update, s.currentTurn);
           s.onTurnUpdate?.(n);
         },
         onBytes: (n) => s.onTurnBytes?.(n),
-        onViolation: (why) => {
+        onViolation: (raw) => {
+          const why = redact.text(raw);
           this.deps.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
           const e = new SessionError('protocol', why);
           if (s.abortTurn !== undefined) s.abortTurn(e);
@@ -302,7 +311,9 @@ export class Supervisor {
           }
           void s.release(500);
         },
-        onStderr: (text) => {
+        onStderr: (raw) => {
+          const text = scrubStderr(raw);
+          if (text === '') return;
           s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
           log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
         },
@@ -318,8 +329,8 @@ export class Supervisor {
             onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
           }),
         readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
-        writeFile: (path, content) => {
-          writeWorkspaceFile(row.workspace, path, content);
+        writeFile: async (path, content) => {
+          await writeWorkspaceFile(row.workspace, path, content);
           events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
         },
       },

@@ -1,6 +1,6 @@
 import type { RequestPermissionRequest } from '@agentclientprotocol/sdk';
 import { describe, expect, it } from 'vitest';
-import { identifyTool, ToolCallIndex, type ToolCallRecord } from './tool-identity.js';
+import { identifyTool, ToolCallIndex } from './tool-identity.js';
 
 const options = [{ optionId: 'allow-once', name: 'Yes', kind: 'allow_once' as const }];
 
@@ -40,7 +40,7 @@ describe('identifyTool', () => {
       status: 'in_progress',
       rawInput: { server: 'agentforge', tool: 'list_groups', arguments: {} },
       _meta: { is_mcp_tool_call: true },
-    } as ToolCallRecord);
+    });
     const req = {
       sessionId: 's',
       options,
@@ -66,7 +66,7 @@ describe('ToolCallIndex', () => {
   it('remembers a bounded number of calls', () => {
     const index = new ToolCallIndex();
     for (let i = 0; i < 300; i++)
-      index.observe({ sessionUpdate: 'tool_call', toolCallId: `c${i}`, title: 't' } as ToolCallRecord);
+      index.observe({ sessionUpdate: 'tool_call', toolCallId: `c${i}`, title: 't' });
     expect(index.get('c0')).toBeUndefined();
     expect(index.get('c299')?.toolCallId).toBe('c299');
   });

@@ -30,17 +30,16 @@ function writeTurnLog(s: Session, turn: number, e: SessionError, now: number): v
     const dir = join(s.row.workspace, 'logs');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const name = `${new Date(now).toISOString().replace(/[:.]/g, '-')}-${s.id}-turn${turn}.log`;
-    writeFileSync(
-      join(dir, name),
-      `session ${s.id} turn ${turn}
+    // The tail is scrubbed as it arrives; scrubbing the whole text again costs little and also
+    // covers the failure message, which can quote the agent.
+    const text = `session ${s.id} turn ${turn}
 kind ${e.kind}
 ${e.message}
 
 --- agent stderr (tail) ---
 ${s.stderrTail}
-`,
-      { mode: 0o600 },
-    );
+`;
+    writeFileSync(join(dir, name), s.deps.redact?.text(text) ?? text, { mode: 0o600 });
   } catch {
     // best effort: the failure itself is already in the event log and the daemon log
   }
@@ -146,7 +145,9 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     // The connection often reports "closed" a moment before the exit event says why; give the
     // exit handler the chance to classify it as `exited`.
     if (failure === undefined && exited !== undefined) await Promise.race([exited, sleep(EXIT_SETTLE_MS)]);
-    const e = failure ?? classify(err);
+    // Scrubbed once here: the message goes to the DB, the event log, the daemon log and the caller.
+    const raw = failure ?? classify(err);
+    const e = s.deps.redact?.error(raw) ?? raw;
     const now = Date.now();
     repo.recordTurn(s.id, now);
     repo.recordFailure(s.id, e.kind, e.message, now);

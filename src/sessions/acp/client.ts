@@ -25,8 +25,9 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 export type AgentHooks = {
   readonly onUpdate: (n: SessionNotification) => void;
   readonly onPermission: (req: RequestPermissionRequest) => Promise<RequestPermissionResponse>;
-  readonly readFile: (path: string, line?: number | null, limit?: number | null) => string;
-  readonly writeFile: (path: string, content: string) => void;
+  /** Async: file I/O for an agent never blocks the event loop (a FIFO or a huge file would freeze the daemon). */
+  readonly readFile: (path: string, line?: number | null, limit?: number | null) => Promise<string>;
+  readonly writeFile: (path: string, content: string) => Promise<void>;
   /** Garbage on stdout, an over-long line: the agent broke the protocol. */
   readonly onViolation: (why: string) => void;
   readonly onBytes: (n: number) => void;
@@ -108,16 +109,16 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
   const app = client({ name: 'agentforge' })
     .onNotification('session/update', ({ params }) => hooks.onUpdate(params))
     .onRequest('session/request_permission', ({ params }) => hooks.onPermission(params))
-    .onRequest('fs/read_text_file', ({ params }) => {
+    .onRequest('fs/read_text_file', async ({ params }) => {
       try {
-        return { content: hooks.readFile(params.path, params.line, params.limit) };
+        return { content: await hooks.readFile(params.path, params.line, params.limit) };
       } catch (err) {
         throw asRequestError(err);
       }
     })
-    .onRequest('fs/write_text_file', ({ params }) => {
+    .onRequest('fs/write_text_file', async ({ params }) => {
       try {
-        hooks.writeFile(params.path, params.content);
+        await hooks.writeFile(params.path, params.content);
         return {};
       } catch (err) {
         throw asRequestError(err);
