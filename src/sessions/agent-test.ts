@@ -1,7 +1,7 @@
 /** `agentforge agent test NAME`: spawn the agent, run the ACP handshake, report, stop it. */
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { resolveSecret } from '../config/secrets.js';
 import type { AgentSpec } from './agents.js';
 import { resolveCommand } from './agents.js';
@@ -31,11 +31,14 @@ export type AgentTestReport = {
  * (npm links bin/ entries into the package). Reading a file beats running `--version`, which for
  * some adapters starts the whole CLI.
  */
-export function agentVersion(resolved: string | undefined): string | null {
+export function agentVersion(resolved: string | undefined, args: readonly string[] = []): string | null {
   if (resolved === undefined) return null;
+  // `command = "node"` with the adapter's script as the first argument: the script is the agent.
+  const script =
+    /^node(js)?(\d+)?$/.test(basename(resolved)) && args[0]?.startsWith('/') ? args[0] : resolved;
   let dir: string;
   try {
-    dir = dirname(realpathSync(resolved));
+    dir = dirname(realpathSync(script));
   } catch {
     return null;
   }
@@ -64,7 +67,7 @@ export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promis
     agent: spec.name,
     command: [spec.command, ...spec.args].join(' '),
     resolved: resolved ?? null,
-    version: agentVersion(resolved),
+    version: agentVersion(resolved, spec.args),
     permission_mode: spec.permissionMode,
     warnings: spec.warnings,
   };
@@ -128,7 +131,7 @@ export function describeAgent(spec: AgentSpec, env: NodeJS.ProcessEnv) {
     command: spec.command,
     args: spec.args,
     resolved: resolved ?? null,
-    version: spec.preset === 'demo' ? 'bundled' : agentVersion(resolved),
+    version: spec.preset === 'demo' ? 'bundled' : agentVersion(resolved, spec.args),
     permission_mode: spec.permissionMode,
     session_mode: spec.mode.modeId,
     default: spec.isDefault,

@@ -42,7 +42,9 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       'approve-reads': 'read-only',
       'deny-all': 'read-only',
       ask: 'read-only',
-      'approve-all': 'read-only',
+      // Codex's own sandbox still keeps writes in the workspace; MCP calls and escalations ask
+      // (and are approved). session_mode = "agent-full-access" lifts the sandbox.
+      'approve-all': 'workspace-write',
     },
     notice: null,
   },

@@ -7,7 +7,7 @@ import type { SessionNotification } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
-import type { LiveAgent } from './acp/client.js';
+import type { LiveAgent, ResumeFailure } from './acp/client.js';
 import { SessionError, SessionRequestError, type FailureKind } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { PendingPermissions } from './permissions.js';
@@ -25,6 +25,11 @@ export type SessionDeps = {
   /** Starts the agent process for this session (spawn + handshake). */
   readonly start: (session: Session) => Promise<LiveAgent>;
   readonly maxQueue: number;
+  /**
+   * The agent could not restore the earlier conversation and works in a fresh ACP session now:
+   * recorded, and the chat is told once.
+   */
+  readonly resumeFailed: (s: Session, failure: ResumeFailure, previousAcpSession: string | null) => void;
   /** Metrics: every finished turn with its outcome (`ok` or the failure kind). */
   readonly onTurnEnd?: (outcome: string, ms: number) => void;
   /** The agent's credential values, scrubbed from failures and the per-turn log. */
@@ -46,6 +51,7 @@ export class Session {
   #queue: Queued[] = [];
   #busy = false;
   #idleTimer: NodeJS.Timeout | undefined;
+  #prompted: LiveAgent | undefined;
   /** Set while a turn runs: ends it early with a classified failure. */
   abortTurn: ((err: SessionError) => void) | undefined;
   /** Hooks of the running turn: reply accumulation and output accounting. */
@@ -72,6 +78,13 @@ export class Session {
     if (this.#busy) return 'busy';
     if (this.#starting !== undefined) return 'starting';
     return this.live === undefined ? 'cold' : 'idle';
+  }
+
+  /** True the first time a turn prompts this live agent (a loaded session may prove gone then). */
+  firstPromptOn(live: LiveAgent): boolean {
+    if (this.#prompted === live) return false;
+    this.#prompted = live;
+    return true;
   }
 
   get queued(): number {

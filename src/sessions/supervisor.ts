@@ -12,7 +12,7 @@ import { resolveSecret, SecretError } from '../config/secrets.js';
 import { isAlive } from '../instance/lock.js';
 import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
-import type { LiveAgent } from './acp/client.js';
+import type { LiveAgent, ResumeFailure } from './acp/client.js';
 import { buildAgentEnv } from './acp/env.js';
 import { groupMembers, killGroup } from './acp/process.js';
 import { SessionError, SessionRequestError } from './errors.js';
@@ -128,6 +128,7 @@ export class Supervisor {
         slots: this.slots,
         log: this.deps.log,
         start: (s) => this.#start(s, spec),
+        resumeFailed: (s, failure, previous) => this.#resumeFailed(s, failure, previous),
         maxQueue: this.deps.maxQueue,
       },
       row,
@@ -255,6 +256,21 @@ export class Supervisor {
     return false;
   }
 
+  #resumeFailed(s: Session, failure: ResumeFailure, previousAcpSession: string | null): void {
+    const now = Date.now();
+    if (s.live !== undefined) this.deps.repo.setAcpSession(s.id, s.live.acpSessionId, now);
+    s.deps.events.append('resume_failed', {
+      previous_acp_session: previousAcpSession,
+      message: failure.message,
+      data: failure.data,
+    });
+    s.deps.log.warn(
+      { session: s.id, err: failure.message },
+      'agent could not resume its earlier session; started fresh',
+    );
+    this.deps.onResumeFailed?.(s.id, s.row.group_folder, failure.message);
+  }
+
   async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
     // Once shutdown began no agent may start: it would outlive the drain and hold the process.
     if (this.#closing) throw new SessionError('cancelled', 'the daemon is shutting down');
@@ -355,12 +371,7 @@ export class Supervisor {
       { session: s.id, pid: live.proc.pid, resumed: live.resumed, mode: live.modes.current },
       'agent started',
     );
-    if (live.resumeFailure !== undefined) {
-      const { message, data } = live.resumeFailure;
-      events.append('resume_failed', { previous_acp_session: row.acp_session_id, message, data });
-      log.warn({ session: s.id, err: message }, 'agent could not resume its earlier session; started fresh');
-      this.deps.onResumeFailed?.(s.id, row.group_folder, message);
-    }
+    if (live.resumeFailure !== undefined) this.#resumeFailed(s, live.resumeFailure, row.acp_session_id);
     void live.proc.exited.then(() => {
       this.deps.onAgentStopped?.(s.id);
       // After the session's own exit handling (same tick, registered first) has run.

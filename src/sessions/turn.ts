@@ -12,6 +12,7 @@ import { ReplyAssembler } from './reply.js';
 import type { Session } from './session.js';
 
 export const KILL_GRACE_MS = 2_000;
+
 const EXIT_SETTLE_MS = 1_000;
 
 export type TurnResult = {
@@ -115,13 +116,32 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
         );
       }
     };
-    const res = await Promise.race([
-      live.conn.agent.request('session/prompt', {
-        sessionId: live.acpSessionId,
-        prompt: [{ type: 'text', text }],
-      }),
-      failed,
-    ]);
+    const send = () =>
+      Promise.race([
+        live.conn.agent.request('session/prompt', {
+          sessionId: live.acpSessionId,
+          prompt: [{ type: 'text', text }],
+        }),
+        failed,
+      ]);
+    // The first prompt after a session/load the agent accepted may still find the conversation
+    // gone (codex: "thread not found"). That is a failed resume, not a dead session: go on fresh.
+    const firstAfterLoad = live.resumed && s.firstPromptOn(live);
+    let res: Awaited<ReturnType<typeof send>>;
+    try {
+      res = await send();
+    } catch (err) {
+      if (!firstAfterLoad || failure !== undefined || typeof (err as { code?: unknown }).code !== 'number')
+        throw err;
+      const previous = live.acpSessionId;
+      await live.startFresh();
+      s.deps.resumeFailed(
+        s,
+        { message: describeAgentError(err), data: (err as { data?: unknown }).data ?? null },
+        previous,
+      );
+      res = await send();
+    }
     // A burst shorter than the sampling interval would slip past the watch: sample once more
     // before calling the turn a success (the agent still holds what it allocated).
     if (watch.check()) await failed;

@@ -16,7 +16,8 @@ export const agentsResolvable: Check = {
     for (const spec of resolveAgents(config).values()) {
       const resolved = resolveCommand(spec.command, env['PATH']);
       if (resolved === undefined) missing.push(`${spec.name}: command ${spec.command} not found on PATH`);
-      else if (spec.preset !== 'demo') found.push(`${spec.name} ${agentVersion(resolved) ?? resolved}`);
+      else if (spec.preset !== 'demo')
+        found.push(`${spec.name} ${agentVersion(resolved, spec.args) ?? resolved}`);
       warnings.push(...spec.warnings.map((w) => `${spec.name}: ${w}`));
     }
     if (missing.length > 0) {

@@ -66,9 +66,15 @@ export type LiveAgent = {
   readonly proc: AgentProcess;
   readonly conn: ClientConnection;
   readonly init: InitializeResponse;
+  /** The ACP session in use; changes when startFresh() replaces a loaded one that does not work. */
   readonly acpSessionId: string;
   /** True when the agent restored the previous ACP session (session/load). */
   readonly resumed: boolean;
+  /**
+   * Replaces the session with a new one (session/new, mode applied again) on the same process:
+   * for a load the agent accepted but cannot prompt (codex: "thread not found").
+   */
+  readonly startFresh: () => Promise<string>;
   /** Set when a resume was asked for but the agent could not load it: a fresh session was started. */
   readonly resumeFailure: ResumeFailure | undefined;
   /** The session modes the agent offers and the one in force after the handshake. */
@@ -153,7 +159,29 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
     const mcpServers = opts.mcpServers?.(init.agentCapabilities) ?? [];
     const opened = await openSession(conn, opts, init, mcpServers, timeoutMs);
     const modes = await applyMode(conn, opened.acpSessionId, opened.modes, opts.mode, timeoutMs);
-    return { proc, conn, init, ...opened, modes, stop };
+    let acpSessionId = opened.acpSessionId;
+    return {
+      proc,
+      conn,
+      init,
+      get acpSessionId() {
+        return acpSessionId;
+      },
+      resumed: opened.resumed,
+      resumeFailure: opened.resumeFailure,
+      modes,
+      stop,
+      startFresh: async () => {
+        const res = await withTimeout(
+          conn.agent.request('session/new', { cwd: opts.cwd, mcpServers }),
+          timeoutMs,
+          'session/new',
+        );
+        await applyMode(conn, res.sessionId, res.modes, opts.mode, timeoutMs);
+        acpSessionId = res.sessionId;
+        return acpSessionId;
+      },
+    };
   } catch (err) {
     await stop(500, false);
     if (err instanceof SessionError) throw err;
