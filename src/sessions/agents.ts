@@ -29,8 +29,6 @@ export type AgentSpec = {
   readonly permissionMode: PermissionMode;
   /** The ACP session mode that puts permissionMode in charge (presets.ts, or session_mode). */
   readonly mode: ModeChoice;
-  /** Adapter notices sent as message text (presets.ts): kept out of chat replies. */
-  readonly notice: RegExp | null;
   readonly limits: AgentLimits;
   readonly isDefault: boolean;
   /** Known reasons this agent may not work as configured. */
@@ -75,7 +73,6 @@ export function resolveAgents(config: Config): Map<string, AgentSpec> {
       credentials: a.credentials,
       permissionMode: a.permission_mode,
       mode: modeChoice(preset, a.permission_mode, a.session_mode),
-      notice: (preset === null ? undefined : PRESETS[preset]?.notice) ?? null,
       limits: {
         turnTimeoutMs: a.limits.turn_timeout ?? base.turn_timeout,
         idleTimeoutMs: a.limits.idle_timeout ?? base.idle_timeout,
@@ -97,7 +94,6 @@ export function resolveAgents(config: Config): Map<string, AgentSpec> {
       credentials: {},
       permissionMode: 'approve-reads',
       mode: { modeId: null, required: false, policy: 'approve-reads' },
-      notice: null,
       limits: {
         turnTimeoutMs: base.turn_timeout,
         idleTimeoutMs: base.idle_timeout,

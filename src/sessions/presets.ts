@@ -17,8 +17,6 @@ export type Preset = {
    * a mode listed here that the adapter does not offer fails the start (kind `policy`).
    */
   readonly modes: Readonly<Record<PermissionMode, string>> | null;
-  /** The adapter's own notices that it sends as message text; kept out of chat replies. */
-  readonly notice: RegExp | null;
 };
 
 export const PRESETS: Readonly<Record<string, Preset>> = {
@@ -32,7 +30,6 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     },
     modes: { 'approve-reads': 'default', 'deny-all': 'default', ask: 'default', 'approve-all': 'default' },
-    notice: /^\*\*Warning:\*\*/,
   },
   codex: {
     command: 'codex-acp',
@@ -46,7 +43,6 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       // (and are approved). session_mode = "agent-full-access" lifts the sandbox.
       'approve-all': 'workspace-write',
     },
-    notice: null,
   },
   gemini: {
     command: 'gemini',
@@ -57,6 +53,5 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       GEMINI_CLI_TRUST_WORKSPACE: 'true',
     },
     modes: { 'approve-reads': 'default', 'deny-all': 'default', ask: 'default', 'approve-all': 'default' },
-    notice: null,
   },
 };

@@ -35,11 +35,26 @@ describe('ReplyAssembler', () => {
     expect(r.finish().text).toBe('half whole');
   });
 
-  it('sets adapter notices apart and drops empty messages', () => {
-    const r = new ReplyAssembler((t) => t.startsWith('**Warning:**'));
-    for (const u of [chunk('**Warning:** we changed a mode'), toolCall, chunk('  \n'), toolCall, chunk('hi')])
+  it('sets adapter notices apart: marked informational, or without an id among messages with ids', () => {
+    const r = new ReplyAssembler();
+    const info = {
+      ...chunk("**Warning:** We're changing auto mode"),
+      _meta: { claudeCode: { kind: 'informational', level: 'warning' } },
+    } as U;
+    for (const u of [info, chunk('Model metadata not found\n\n'), chunk('answer', 'm1'), chunk('  \n', 'm2')])
       r.add(u);
-    expect(r.finish()).toEqual({ messages: ['hi'], notices: ['**Warning:** we changed a mode'], text: 'hi' });
+    expect(r.finish()).toEqual({
+      messages: ['answer'],
+      notices: ["**Warning:** We're changing auto mode", 'Model metadata not found'],
+      text: 'answer',
+    });
+  });
+
+  it('keeps one message whole when a tool call arrives between its chunks (same messageId)', () => {
+    const r = new ReplyAssembler();
+    for (const u of [chunk('Let me ', 'm1'), toolCall, chunk('check.', 'm1'), toolCall, chunk('Done.', 'm2')])
+      r.add(u);
+    expect(r.finish().messages).toEqual(['Let me check.', 'Done.']);
   });
 
   it('returns a single message unchanged', () => {

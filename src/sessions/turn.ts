@@ -74,7 +74,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
   s.abortTurn = (e) => fail(e);
   let timer: NodeJS.Timeout | undefined;
   let watch: MemoryWatch | undefined;
-  const reply = new ReplyAssembler(agent.notice === null ? undefined : (t) => agent.notice!.test(t));
+  const reply = new ReplyAssembler();
   let outBytes = 0;
   let exited: Promise<unknown> | undefined;
   try {
