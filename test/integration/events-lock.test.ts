@@ -33,7 +33,7 @@ type Locker = { child: ChildProcess; release: () => Promise<void> };
 
 async function lock(file: string): Promise<Locker> {
   const child = spawn('python3', ['-c', LOCKER, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const said = (word: string): Promise<void> =>
     new Promise((resolve, reject) => {
       lines.on('line', (l) => l.trim() === word && resolve());
@@ -45,7 +45,7 @@ async function lock(file: string): Promise<Locker> {
   return {
     child,
     release: async () => {
-      child.stdin!.write('go\n');
+      child.stdin.write('go\n');
       await released;
     },
   };
