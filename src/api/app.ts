@@ -3,10 +3,17 @@
  * Routes are thin: each asks a dependency and returns JSON. Tested with app.request(), no port.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { DoctorReport, ReadinessReport, Status } from '../contract.js';
 import { ApiError } from './errors.js';
 import { hostCheck, requireToken } from './guards.js';
+
+/**
+ * The largest request body the API reads (docs/operations.md). Every body is a small JSON document
+ * (a prompt, a task, a message to send); without a limit a 300 MB upload was held in memory whole.
+ */
+export const MAX_API_BODY_BYTES = 1024 * 1024;
 
 export type ApiDeps = {
   readonly token: string;
@@ -46,7 +53,26 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   const api = new Hono();
+  // After the token: a stranger's body is never read at all, not even the first megabyte.
   api.use('*', requireToken(deps.token));
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_API_BODY_BYTES,
+      onError: (c) =>
+        c.json(
+          {
+            error: {
+              code: 'body_too_large',
+              message: `request body is larger than ${MAX_API_BODY_BYTES} bytes (1 MiB)`,
+            },
+          },
+          413,
+          // The rest of an oversized upload is not worth reading: end the connection after the answer.
+          { connection: 'close' },
+        ),
+    }),
+  );
   api.get('/status', (c) => c.json(deps.status()));
   api.get('/doctor', async (c) => c.json(await deps.doctor(c.req.query('only'))));
   deps.extend?.(api);

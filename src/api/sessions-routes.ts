@@ -6,7 +6,7 @@ import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { SessionError, SessionRequestError } from '../sessions/errors.js';
-import type { EventLog, SessionEvent } from '../sessions/event-log.js';
+import { EventLogBusyError, type EventLog, type SessionEvent } from '../sessions/event-log.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import { ApiError } from './errors.js';
 import { parseBody } from './body.js';
@@ -136,13 +136,27 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
       throw new ApiError(400, 'invalid_request', 'after / Last-Event-ID must be a non-negative integer');
     const wantsStream =
       c.req.query('follow') === '1' || (c.req.header('accept') ?? '').includes('text/event-stream');
-    if (wantsStream) return streamEvents(c, s.deps.events, after);
+    if (wantsStream) {
+      // Fail before the stream starts when the file is locked: a 503 the client can retry.
+      unlessBusy(() => s.deps.events.read(after, 1));
+      return streamEvents(c, s.deps.events, after);
+    }
     // SQLite refuses NaN or 1.5 as a LIMIT: a bad value is the caller's 400, not our 500.
     const limit = Number(c.req.query('limit') || 1000);
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw new ApiError(400, 'invalid_request', 'limit must be a non-negative whole number');
-    return c.json({ events: s.deps.events.read(after, limit) });
+    return c.json({ events: unlessBusy(() => s.deps.events.read(after, limit)) });
   });
+}
+
+/** A session's events.db locked by another process is a 503 the caller can retry, not a 500. */
+function unlessBusy<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof EventLogBusyError) throw new ApiError(503, 'events_busy', err.message);
+    throw err;
+  }
 }
 
 function streamEvents(c: Context, log: EventLog, after: number): Response {

@@ -5,6 +5,8 @@
  */
 import { initHome } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
+import { homePaths } from '../config/paths.js';
+import { assertSafeHome } from '../ops/home-safety.js';
 import { serveApi, type Listeners } from '../api/serve.js';
 import { Readiness } from '../ops/health.js';
 import { createRootLogger, type Logger, type RootLogger } from '../ops/log.js';
@@ -47,6 +49,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // Everything the daemon creates (databases, logs, workspaces) is the operator's alone.
   process.umask(0o077);
   initHome(opts.home);
+  // Before the config is read: a config.toml someone else can write names the commands we run.
+  assertSafeHome(homePaths(opts.home));
   const lock = acquireLock(loadConfig(opts.home).paths.lock);
   const cleanup: Array<() => void | Promise<void>> = [() => lock.release()];
   const booting: { log?: Logger } = {};

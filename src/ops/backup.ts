@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -77,6 +78,20 @@ const stamp = (d: Date): string =>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
 
+/**
+ * A backup holds every conversation and the config: 0700 folders and 0600 files whoever makes it.
+ * The CLI runs under the operator's umask (often 022), and SQLite's backup and copyFile take their
+ * modes from it or from the source file, so modes are set here rather than trusted.
+ */
+function makePrivate(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) makePrivate(p);
+    else if (entry.isFile()) chmodSync(p, 0o600);
+  }
+}
+
 export async function createBackup(paths: HomePaths, now = new Date()): Promise<BackupInfo> {
   mkdirSync(paths.backups, { recursive: true, mode: 0o700 });
   let name = `${BACKUP_PREFIX}${stamp(now)}`;
@@ -123,6 +138,7 @@ export async function createBackup(paths: HomePaths, now = new Date()): Promise<
       files,
     };
     writeFileSync(join(partial, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    makePrivate(partial);
     renameSync(partial, join(paths.backups, name));
   } catch (err) {
     rmSync(partial, { recursive: true, force: true });

@@ -15,7 +15,15 @@ import { openDatabase } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
 import { agentsResolvable } from './doctor/checks-agents.js';
-import { configValid, homePermissions, tokenPermissions } from './doctor/checks-home.js';
+import { telegramAllowedUsers } from './doctor/checks-channels.js';
+import { configPermissions, configValid, homePermissions, tokenPermissions } from './doctor/checks-home.js';
+
+/** The ids of findings that mean the home is unsafe to run from: `daemon check` exits 6 on them. */
+export const UNSAFE_HOME_IDS: ReadonlySet<string> = new Set([
+  homePermissions.id,
+  tokenPermissions.id,
+  configPermissions.id,
+]);
 
 export type PreflightExtra = (config: Config) => Finding[];
 
@@ -28,12 +36,15 @@ export async function preflight(
   const findings: Finding[] = [
     await homePermissions.run(ctx),
     await tokenPermissions.run(ctx),
+    await configPermissions.run(ctx),
     await configValid.run(ctx),
     await checkMigrations(paths.db),
     await agentsResolvable.run(ctx),
   ];
   if (!(config instanceof Error)) {
     findings.push(checkSecrets(config));
+    const users = await telegramAllowedUsers.run(ctx);
+    if (users.severity !== 'ok') findings.push(users);
     for (const check of extra) findings.push(...check(config));
   }
   return findings;

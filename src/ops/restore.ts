@@ -1,7 +1,8 @@
 /**
  * Verifying and restoring backups. verify re-hashes every file against the manifest, runs SQLite's
  * integrity_check on every database, then restores into a temporary home and runs doctor there.
- * restore writes only into an empty (or absent) home and makes a new API token.
+ * restore writes only into an empty (or absent) home, refuses what verify refuses, never restores
+ * the API token or the daemon's runtime files, and makes a new API token.
  */
 import {
   chmodSync,
@@ -22,6 +23,9 @@ import { ConfigError } from '../config/errors.js';
 import { GROUP_FOLDER_RE, homePaths } from '../config/paths.js';
 import { openDatabase } from '../store/db.js';
 import { MANIFEST, readManifest, sha256File, type Manifest } from './backup.js';
+import type { Finding } from '../contract.js';
+import { configValid } from './doctor/checks-home.js';
+import { dbIntegrity, dbSchema } from './doctor/checks-store.js';
 import { runDoctor } from './doctor/run.js';
 
 export type BackupProblem = { readonly file: string; readonly problem: string };
@@ -80,6 +84,12 @@ export function checkFiles(dir: string): { manifest: Manifest | undefined; probl
         file: f.path,
         problem: st.isSymbolicLink() ? 'is a symbolic link' : 'not a regular file',
       });
+      continue;
+    }
+    if (f.kind === 'file' && isDatabasePath(f.path)) {
+      // The daemon opens this path as a database: it is checked as one whatever the manifest says
+      // (a corrupt database declared as a plain file went through unchecked).
+      problems.push({ file: f.path, problem: 'a database path declared as kind "file"; expected "sqlite"' });
       continue;
     }
     if (st.size !== f.bytes)
@@ -152,12 +162,60 @@ function restoreFiles(dir: string, manifest: Manifest, home: string): void {
     const dest = resolve(root, f.path);
     if (!dest.startsWith(root + sep))
       throw new RestoreError(`manifest path ${f.path} escapes the home; refusing`);
+    if (isSkippedOnRestore(f.path)) continue;
     mkdirSync(dirname(dest), { recursive: true, mode: 0o700 });
     copyFileSync(join(dir, f.path), dest);
     chmodSync(dest, 0o600);
   }
   rehomeSessions(homePaths(root));
   initHome(home); // the missing folders and a new API token
+}
+
+/** Where the daemon keeps SQLite databases: always checked as databases, whatever the manifest says. */
+export function isDatabasePath(path: string): boolean {
+  return path === 'agentforge.db' || /^sessions\/[^/]+\/events\.db$/.test(path);
+}
+
+/** Runtime files of the daemon that took the backup; a restored home must not start with them. */
+const RUNTIME_FILES = new Set(['api.token', 'daemon.json', 'daemon.lock', 'daemon.sock']);
+
+/**
+ * Never restored, even when an archive lists them: the API token (restore makes a new one, so an
+ * archive cannot plant a token its author knows), the daemon's runtime files (a pid, a lock, a
+ * socket of another machine's daemon) and leftovers (*.tmp, SQLite's -wal/-shm beside a copy that
+ * is meant to be one self-contained file).
+ */
+export function isSkippedOnRestore(path: string): boolean {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return (
+    RUNTIME_FILES.has(path) ||
+    name.endsWith('.tmp') ||
+    name.endsWith('-wal') ||
+    name.endsWith('-shm') ||
+    name.endsWith('-journal')
+  );
+}
+
+/**
+ * The doctor's checks of a restored home that need no running daemon: config valid, database
+ * readable and of a schema this build knows. Restore refuses on the same findings verify reports.
+ */
+function restoredHomeProblems(home: string): string[] {
+  const paths = homePaths(home);
+  let config;
+  try {
+    config = loadConfig(home);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    config = err;
+  }
+  const ctx = { paths, config, inDaemon: false, uid: process.getuid?.(), env: process.env };
+  const out: string[] = [];
+  for (const check of [configValid, dbIntegrity, dbSchema]) {
+    const f = check.run(ctx) as Finding;
+    if (f.severity === 'error') out.push(`doctor ${f.id}: ${f.message}`);
+  }
+  return out;
 }
 
 /**
@@ -214,6 +272,9 @@ export function restoreBackup(dir: string, home: string): { files: number } {
   chmodSync(home, 0o700);
   try {
     restoreFiles(dir, manifest, home);
+    const refused = restoredHomeProblems(home);
+    if (refused.length > 0)
+      throw new RestoreError(`backup ${dir} failed verification: ${refused.join('; ')}`);
   } catch (err) {
     // The home was empty or absent: leave it as it was.
     if (created) rmSync(home, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { MessagesRepo, type MessageRow } from '../store/messages-repo.js';
 import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
 import { OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
-import { PAIRING_TTL_MS, PairingRepo } from '../store/pairing-repo.js';
+import { MAX_PENDING_CODES, PAIRING_TTL_MS, PairingRepo } from '../store/pairing-repo.js';
 import { Inbox, type DmPolicy } from './inbox.js';
 import type { InboundMessage } from './ports.js';
 
@@ -44,8 +44,14 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function inbox(opts: { dmPolicy?: DmPolicy; allowedUsers?: string[]; trigger?: string | null } = {}): Inbox {
-  return new Inbox({
+type InboxOpts = { dmPolicy?: DmPolicy; allowedUsers?: string[]; trigger?: string | null };
+
+function inbox(opts: InboxOpts = {}): Inbox {
+  return new Inbox(inboxDeps(opts));
+}
+
+function inboxDeps(opts: InboxOpts = {}): ConstructorParameters<typeof Inbox>[0] {
+  return {
     db,
     groups,
     messages,
@@ -58,7 +64,7 @@ function inbox(opts: { dmPolicy?: DmPolicy; allowedUsers?: string[]; trigger?: s
     onOutbox: () => outboxKicks++,
     log: pino({ level: 'silent' }),
     now: () => now,
-  });
+  };
 }
 
 let nextMessageId = 1;
@@ -137,12 +143,33 @@ describe('direct chats, dm_policy = pairing', () => {
     expect(pairing.pending(now)).toHaveLength(1);
   });
 
-  it('at most three codes are pending at once; a fourth stranger gets nothing', () => {
+  it('a fourth (and fiftieth) stranger still gets a code: one pending code per user, not three in all', () => {
     const ib = inbox();
-    for (const id of ['301', '302', '303', '304']) ib.accept([msg({ senderId: id })]);
-    expect(allOutbox().map((r) => r.chat_id)).toEqual(['301', '302', '303']);
-    expect(pairing.pending(now)).toHaveLength(3);
+    const ids = Array.from({ length: 50 }, (_, i) => String(301 + i));
+    for (const id of ids) ib.accept([msg({ senderId: id })]);
+    expect(allOutbox().map((r) => r.chat_id)).toEqual(ids);
+    expect(pairing.pending(now)).toHaveLength(50);
+    // Asking again keeps the one code: no new row, no second reply.
+    for (const id of ids.slice(0, 5)) ib.accept([msg({ senderId: id })]);
+    expect(pairing.pending(now)).toHaveLength(50);
+    expect(allOutbox()).toHaveLength(50);
     expect(allMessages()).toHaveLength(0);
+  });
+
+  it('the global cap bounds rows for someone with many accounts; warned once; expired rows are dropped', () => {
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const ib = new Inbox({ ...inboxDeps(), log });
+    for (let i = 0; i < MAX_PENDING_CODES + 20; i++) ib.accept([msg({ senderId: String(10_000 + i) })]);
+    expect(pairing.pending(now)).toHaveLength(MAX_PENDING_CODES);
+    expect(allOutbox()).toHaveLength(MAX_PENDING_CODES);
+    expect(warnings.filter((w) => w.includes('pairing refused'))).toHaveLength(1);
+    // An hour on, the old codes are gone from the table and newcomers get codes again.
+    now += PAIRING_TTL_MS + 1;
+    ib.accept([msg({ senderId: '99999' })]);
+    const rows = db.prepare('SELECT COUNT(*) AS n FROM pairing_codes').get() as { n: number };
+    expect(rows.n).toBe(1);
+    expect(pairing.pending(now)).toMatchObject([{ user_id: '99999' }]);
   });
 
   it('a code expires after one hour: it cannot be approved, and the user may get a new one', () => {

@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import type { GroupRow, GroupsRepo } from '../store/groups-repo.js';
 import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
-import type { PairingRepo } from '../store/pairing-repo.js';
+import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
 import type { InboundMessage, InboundSink } from './ports.js';
 
 const APPROVAL_RE = /^\s*(approve|deny)\s+(p\d+)\s*$/i;
@@ -72,6 +72,7 @@ function isDataError(err: unknown): boolean {
 
 export class Inbox implements InboundSink {
   readonly stats: InboxStats = { accepted: 0, duplicates: 0, ignored: 0, pairingCodes: 0, rejected: 0 };
+  #pairingFullWarned = false;
   readonly #toldAbout = new Set<string>();
   constructor(private readonly deps: InboxDeps) {}
 
@@ -231,9 +232,16 @@ export class Inbox implements InboundSink {
     );
     if (issued === undefined) {
       this.stats.ignored++;
-      this.deps.log.warn({ user: m.senderId }, 'pairing refused: too many pending codes');
+      // Once per full spell: a flood of strangers must not become a flood of log lines.
+      if (!this.#pairingFullWarned)
+        this.deps.log.warn(
+          { user: m.senderId, max: MAX_PENDING_CODES },
+          'pairing refused: too many pending codes (further refusals are not logged until one is issued)',
+        );
+      this.#pairingFullWarned = true;
       return 'ignored';
     }
+    this.#pairingFullWarned = false;
     if (!issued.fresh) {
       this.stats.ignored++;
       return 'ignored';

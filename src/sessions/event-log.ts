@@ -3,9 +3,15 @@
  * decision and failure, in order. Appends are buffered and committed in one transaction per event
  * loop turn (never one commit per event); watchers see an event only after it is committed, so a
  * reader replaying from a sequence number never sees an event that could still be lost.
+ *
+ * One session's database must never stall the daemon (audit finding 13: another process holding
+ * a lock on an events.db made every access wait the 5 s busy timeout, synchronously, and the
+ * Telegram poller was reported stalled). So the busy timeout here is short; an append that finds
+ * the file locked keeps its batch in memory, in order, and retries on a backoff timer; a read that
+ * finds it locked fails at once with EventLogBusyError (the API answers 503).
  */
 import type { Db } from '../store/db.js';
-import { openDatabase, sql } from '../store/db.js';
+import { EVENT_DB_BUSY_TIMEOUT_MS, isBusyError, openDatabase, sql } from '../store/db.js';
 import { migrate, type Migration } from '../store/migrate.js';
 
 export type SessionEvent = {
@@ -36,6 +42,28 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
 type Pending = { ts: number; turn: number | null; kind: string; data: string; parsed: unknown };
 export type Watcher = (events: readonly SessionEvent[]) => void;
 
+/** Retry delays while the file is locked: 50 ms doubling to 2 s. */
+export const BUSY_RETRY_FIRST_MS = 50;
+export const BUSY_RETRY_MAX_MS = 2_000;
+/**
+ * At most this many bytes of event data wait in memory for a locked file. Past it new events are
+ * counted, not kept, and one `events_lost` event with the count is written once the file is free,
+ * so a reader sees the gap instead of a silent hole.
+ */
+export const MAX_PENDING_BYTES = 32 * 1024 * 1024;
+
+export type EventLogOptions = {
+  /** Told once per locked spell (not per retry), e.g. to log a warning. */
+  readonly onBusy?: (info: { path: string; pending: number }) => void;
+  /** Told when a locked spell ends and the kept events are committed. */
+  readonly onUnblocked?: (info: { path: string; waitedMs: number; lost: number }) => void;
+};
+
+/** The event log's file is locked by another process; the read did not wait for it. */
+export class EventLogBusyError extends Error {
+  override readonly name = 'EventLogBusyError';
+}
+
 export class EventLog {
   readonly #db: Db;
   readonly #insert;
@@ -44,12 +72,20 @@ export class EventLog {
   #lastSeq: number;
   readonly #watchers = new Set<Watcher>();
   #closed = false;
+  /** close() was called while events still waited for a locked file: close after they commit. */
+  #closing = false;
+  #pendingBytes = 0;
+  #lost = 0;
+  #retry: NodeJS.Timeout | undefined;
+  #retryMs = BUSY_RETRY_FIRST_MS;
+  #busySince: number | undefined;
 
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly onCommit?: (n: number) => void,
+    private readonly opts: EventLogOptions = {},
   ) {
-    this.#db = openDatabase(path);
+    this.#db = openDatabase(path, { busyTimeoutMs: EVENT_DB_BUSY_TIMEOUT_MS });
     migrate(this.#db, EVENT_MIGRATIONS, path);
     this.#insert = this.#db.prepare('INSERT INTO events (ts, turn, kind, data) VALUES (?, ?, ?, ?)');
     const row = this.#db.prepare('SELECT MAX(seq) AS s FROM events').get() as { s: number | null };
@@ -60,28 +96,67 @@ export class EventLog {
     return this.#lastSeq + this.#pending.length;
   }
 
+  /** Events waiting in memory for the file (more than a turn's worth only while it is locked). */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** True while the file is locked by someone else and appends wait in memory. */
+  get blocked(): boolean {
+    return this.#busySince !== undefined;
+  }
+
   append(kind: string, data: unknown, turn: number | null = null, ts = Date.now()): void {
-    if (this.#closed) return;
-    this.#pending.push({ ts, turn, kind, data: JSON.stringify(data ?? null), parsed: data ?? null });
-    if (!this.#scheduled) {
+    if (this.#closed || this.#closing) return;
+    const text = JSON.stringify(data ?? null);
+    if (this.#pendingBytes + text.length > MAX_PENDING_BYTES) {
+      this.#lost++;
+      return;
+    }
+    this.#pendingBytes += text.length;
+    this.#pending.push({ ts, turn, kind, data: text, parsed: data ?? null });
+    // While blocked, the retry timer flushes; a setImmediate per append would only hit the lock.
+    if (!this.#scheduled && this.#retry === undefined) {
       this.#scheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  /** Commits everything buffered in one transaction, then tells the watchers. */
+  /**
+   * Commits everything buffered in one transaction, then tells the watchers. When the file is
+   * locked the batch stays buffered, in order, and a timer tries again; this never waits longer
+   * than the short busy timeout.
+   */
   flush(): void {
     this.#scheduled = false;
-    if (this.#pending.length === 0 || this.#closed) return;
+    if (this.#closed) return;
+    // While locked, only the retry timer tries again: every other try would wait the timeout too.
+    if (this.#retry !== undefined) return;
+    if (this.#lost > 0 && this.#busySince === undefined) this.#noteLost();
+    if (this.#pending.length === 0) return;
     const batch = this.#pending;
-    this.#pending = [];
     const committed: SessionEvent[] = [];
-    this.#db.transaction(() => {
-      for (const e of batch) {
-        const seq = Number(this.#insert.run(e.ts, e.turn, e.kind, e.data).lastInsertRowid);
-        committed.push({ seq, ts: e.ts, turn: e.turn, kind: e.kind, data: e.parsed });
-      }
-    })();
+    try {
+      this.#db.transaction(() => {
+        for (const e of batch) {
+          const seq = Number(this.#insert.run(e.ts, e.turn, e.kind, e.data).lastInsertRowid);
+          committed.push({ seq, ts: e.ts, turn: e.turn, kind: e.kind, data: e.parsed });
+        }
+      })();
+    } catch (err) {
+      if (!isBusyError(err)) throw err;
+      this.#waitForLock();
+      return;
+    }
+    this.#pending = this.#pending.slice(batch.length);
+    this.#pendingBytes = this.#pending.reduce((n, e) => n + e.data.length, 0);
+    if (this.#busySince !== undefined) {
+      const waitedMs = Date.now() - this.#busySince;
+      this.#busySince = undefined;
+      this.#retryMs = BUSY_RETRY_FIRST_MS;
+      this.opts.onUnblocked?.({ path: this.path, waitedMs, lost: this.#lost });
+      if (this.#lost > 0) setImmediate(() => this.flush());
+    }
     this.#lastSeq = committed[committed.length - 1]?.seq ?? this.#lastSeq;
     this.onCommit?.(committed.length);
     for (const w of this.#watchers) {
@@ -91,19 +166,54 @@ export class EventLog {
         // a broken watcher must not stop the log
       }
     }
+    if (this.#closing && this.#pending.length === 0) this.#closeNow();
+  }
+
+  #waitForLock(): void {
+    if (this.#busySince === undefined) {
+      this.#busySince = Date.now();
+      this.opts.onBusy?.({ path: this.path, pending: this.#pending.length });
+    }
+    if (this.#retry !== undefined) return;
+    const delay = this.#retryMs;
+    this.#retryMs = Math.min(this.#retryMs * 2, BUSY_RETRY_MAX_MS);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.flush();
+    }, delay);
+  }
+
+  /** The count of events dropped while the buffer was full, as an event of its own. */
+  #noteLost(): void {
+    const lost = this.#lost;
+    this.#lost = 0;
+    this.#pending.push({
+      ts: Date.now(),
+      turn: null,
+      kind: 'events_lost',
+      data: JSON.stringify({ count: lost, reason: 'events.db was locked by another process' }),
+      parsed: { count: lost, reason: 'events.db was locked by another process' },
+    });
   }
 
   read(afterSeq = 0, limit = 1000): SessionEvent[] {
-    const rows = sql(
-      this.#db,
-      'SELECT seq, ts, turn, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-    ).all(afterSeq, limit) as Array<{
-      seq: number;
-      ts: number;
-      turn: number | null;
-      kind: string;
-      data: string;
-    }>;
+    let rows;
+    try {
+      rows = sql(
+        this.#db,
+        'SELECT seq, ts, turn, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      ).all(afterSeq, limit) as Array<{
+        seq: number;
+        ts: number;
+        turn: number | null;
+        kind: string;
+        data: string;
+      }>;
+    } catch (err) {
+      if (isBusyError(err))
+        throw new EventLogBusyError(`${this.path} is locked by another process; try again when it lets go`);
+      throw err;
+    }
     return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
   }
 
@@ -116,10 +226,26 @@ export class EventLog {
     return () => this.#watchers.delete(w);
   }
 
+  /**
+   * Commits what is buffered and closes the file. If the file is locked right now the buffered
+   * events are not dropped: the log closes itself once the retry timer has committed them.
+   */
   close(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#closing) return;
     this.flush();
+    if (this.#pending.length > 0 && this.#busySince !== undefined) {
+      this.#closing = true;
+      return;
+    }
+    this.#closeNow();
+  }
+
+  #closeNow(): void {
+    if (this.#closed) return;
+    if (this.#retry !== undefined) clearTimeout(this.#retry);
+    this.#retry = undefined;
     this.#closed = true;
+    this.#closing = false;
     this.#watchers.clear();
     this.#db.close();
   }

@@ -8,6 +8,17 @@ import Database from 'better-sqlite3';
 export type Db = Database.Database;
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/**
+ * A session's events.db waits at most this long for a lock. better-sqlite3 is synchronous, so a
+ * wait here is a wait for the whole daemon; the event log keeps its appends in memory instead.
+ */
+export const EVENT_DB_BUSY_TIMEOUT_MS = 25;
+
+/** SQLITE_BUSY (and its extended codes) or SQLITE_LOCKED: someone else holds the file's lock. */
+export function isBusyError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
 
 export type OpenOptions = {
   readonly readonly?: boolean;

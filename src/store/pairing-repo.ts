@@ -1,13 +1,16 @@
 /**
  * Pairing codes for unknown direct-chat users: 8 characters from an alphabet without look-alikes
- * (no 0/O, 1/I/L), valid for an hour, at most three pending at once.
+ * (no 0/O, 1/I/L), valid for an hour. One live code per user (asking again gets the same code, no
+ * new row), and at most MAX_PENDING_CODES pending in all. The cap used to be 3 in all, so three
+ * strangers (or one with three accounts) locked every other newcomer out for an hour (audit
+ * finding 14); the global cap is now only a bound on rows for someone with many accounts.
  */
 import { randomInt } from 'node:crypto';
 import { sql, type Db } from './db.js';
 
 export const PAIRING_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const PAIRING_TTL_MS = 3_600_000;
-export const MAX_PENDING_CODES = 3;
+export const MAX_PENDING_CODES = 100;
 
 export type PairingRow = {
   readonly code: string;
@@ -36,7 +39,7 @@ export class PairingRepo {
     ).all(now) as PairingRow[];
   }
 
-  /** The user's live code, a new one, or undefined when three are already pending. */
+  /** The user's live code, a new one, or undefined when MAX_PENDING_CODES are already pending. */
   issue(
     user: { channel: string; userId: string; chatId: string; userName: string | null },
     now: number,
@@ -47,7 +50,13 @@ export class PairingRepo {
         'SELECT * FROM pairing_codes WHERE channel = ? AND user_id = ? AND approved_at IS NULL AND expires_at > ?',
       ).get(user.channel, user.userId, now) as PairingRow | undefined;
       if (existing !== undefined) return { row: existing, fresh: false };
-      if (this.pending(now).length >= MAX_PENDING_CODES) return undefined;
+      // Expired codes can never be approved: drop them, so rows stay bounded by the cap.
+      sql(this.db, 'DELETE FROM pairing_codes WHERE approved_at IS NULL AND expires_at <= ?').run(now);
+      const live = sql(
+        this.db,
+        'SELECT COUNT(*) AS n FROM pairing_codes WHERE approved_at IS NULL AND expires_at > ?',
+      ).get(now) as { n: number };
+      if (live.n >= MAX_PENDING_CODES) return undefined;
       const code = newPairingCode();
       sql(
         this.db,

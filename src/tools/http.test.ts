@@ -143,6 +143,30 @@ describe('tool endpoint', () => {
     expect(recorded).toEqual([]);
   });
 
+  it('refuses a foreign Host header with 403 even with a valid token (DNS rebinding)', async () => {
+    const token = tokens.issue('s-alpha');
+    const port = new URL(endpoint.url).port;
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`]) {
+      const res = await raw(
+        'POST',
+        '/mcp',
+        { ...JSON_HEADERS, authorization: `Bearer ${token}`, host },
+        LIST,
+      );
+      expect({ host, status: res.status }).toEqual({ host, status: 403 });
+    }
+    expect(recorded).toEqual([]);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
+      const res = await raw(
+        'POST',
+        '/mcp',
+        { ...JSON_HEADERS, authorization: `Bearer ${token}`, host },
+        LIST,
+      );
+      expect({ host, status: res.status }).toEqual({ host, status: 200 });
+    }
+  });
+
   it('answers 404 off /mcp, 405 for GET, 400 for non-JSON, 413 for oversized bodies', async () => {
     const auth = { ...JSON_HEADERS, authorization: `Bearer ${tokens.issue('s-alpha')}` };
     expect((await raw('POST', '/other', auth, LIST)).status).toBe(404);

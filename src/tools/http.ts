@@ -45,7 +45,27 @@ function deny(res: ServerResponse, status: number, message: string): void {
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message }, id: null }));
 }
 
+/**
+ * The names this loopback listener answers to. A browser page on evil.example whose name resolves
+ * to 127.0.0.1 (DNS rebinding) still sends Host: evil.example; like the API (api/guards.ts), the
+ * tool server answers only requests addressed to loopback.
+ */
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** "127.0.0.1:4711" → "127.0.0.1", "[::1]:4711" → "::1"; lower case. */
+export function hostnameOf(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return h.slice(1, end === -1 ? undefined : end);
+  }
+  const colon = h.lastIndexOf(':');
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, deps: ToolHttpDeps): Promise<void> {
+  if (!LOOPBACK_NAMES.has(hostnameOf(req.headers.host ?? '')))
+    return deny(res, 403, 'Host header not allowed');
   if (req.url !== '/mcp') return deny(res, 404, 'not found');
   const auth = req.headers.authorization ?? '';
   const caller = auth.startsWith('Bearer ') ? deps.resolve(auth.slice(7).trim()) : undefined;

@@ -14,6 +14,7 @@ const STABLE_IDS = [
   'node.version',
   'home.permissions',
   'token.permissions',
+  'config.permissions',
   'config.valid',
   'db.integrity',
   'db.schema',
@@ -149,6 +150,28 @@ describe('agentforge daemon check', () => {
     const { ok, findings } = JSON.parse(r.stdout) as { ok: boolean; findings: Finding[] };
     expect(ok).toBe(true);
     expect(findings.map((f) => f.id)).toEqual(expect.arrayContaining(['config.valid', 'db.migrations']));
+  });
+
+  it('warns (exit 0) when allowed_users names users by username, in daemon check, config validate and doctor', async () => {
+    h.writeConfig(testConfig(0, '\n[channels.telegram]\nallowed_users = [123456789, "@Alice"]\n'));
+    await h.run(['init']);
+    const check = await h.run(['daemon', 'check']);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^WARN\s+telegram\.allowed_users .*username.*@Alice/m);
+    const validate = await h.run(['config', 'validate']);
+    expect(validate.code).toBe(0);
+    expect(validate.stderr).toMatch(/warning: .*username/);
+    const json = await h.json<{ valid: boolean; warnings: string[] }>(['config', 'validate']);
+    expect(json).toMatchObject({ valid: true, warnings: [expect.stringContaining('@Alice')] });
+    const doctor = await h.run(['doctor', '-o', 'json', '--only', 'telegram.allowed_users']);
+    expect(doctor.code).toBe(4);
+    expect(JSON.parse(doctor.stdout)).toMatchObject({
+      findings: [{ id: 'telegram.allowed_users', severity: 'warn', fix: expect.stringContaining('numeric') }],
+    });
+    // Numeric ids only: nothing to warn about.
+    h.writeConfig(testConfig(0, '\n[channels.telegram]\nallowed_users = [123456789]\n'));
+    expect((await h.run(['config', 'validate'])).stderr).toBe('');
+    expect((await h.run(['doctor', '--only', 'telegram.allowed_users'])).code).toBe(0);
   });
 
   it('exits 6 on a bad config, naming its line and key', async () => {

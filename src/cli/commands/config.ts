@@ -38,7 +38,11 @@ export function registerConfig(program: Command, ctx: () => Ctx): void {
       const { loadConfig } = await import('../../config/load.js');
       try {
         const cfg = loadConfig(c.home);
-        c.out.print({ valid: true, file: cfg.file, errors: [] }, (w) => w(`${cfg.file} is valid`));
+        const { usernameAllowlistWarning } = await import('../../ops/doctor/checks-channels.js');
+        // Warnings do not make the config invalid (exit stays 0); they say what is risky.
+        const warnings = [usernameAllowlistWarning(cfg)].filter((w) => w !== undefined);
+        c.out.print({ valid: true, file: cfg.file, errors: [], warnings }, (w) => w(`${cfg.file} is valid`));
+        if (c.out.format !== 'json') for (const line of warnings) c.out.error(`warning: ${line}`);
         return c.exit(EXIT.ok);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;

@@ -8,6 +8,8 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { printFindings } from './doctor.js';
 import { startDetached, stopDaemon } from './daemon-control.js';
 import { initHome } from '../../config/home.js';
+import { homePaths } from '../../config/paths.js';
+import { assertSafeHome, UnsafeHomeError } from '../../ops/home-safety.js';
 
 /** The daemon may take shutdown_timeout to drain turns, plus time to stop agents and close files. */
 async function stopWaitMs(c: Ctx): Promise<number> {
@@ -15,6 +17,16 @@ async function stopWaitMs(c: Ctx): Promise<number> {
     return (await c.config()).daemon.shutdown_timeout + 10_000;
   } catch {
     return 40_000;
+  }
+}
+
+/** Exit 6 with one line naming the fix when the home, api.token or config.toml is not ours alone. */
+function refuseUnsafeHome(home: string): void {
+  try {
+    assertSafeHome(homePaths(home));
+  } catch (err) {
+    if (err instanceof UnsafeHomeError) throw new CliError(err.message, EXIT.configInvalid);
+    throw err;
   }
 }
 
@@ -31,6 +43,7 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
     .action(async (opts: { foreground?: boolean }) => {
       const c = ctx();
       initHome(c.home);
+      refuseUnsafeHome(c.home);
       const config = await c.config(); // exit 6 with the same text the daemon would print
       const holder = lockHolder(config.paths.lock);
       if (holder !== undefined)
@@ -45,7 +58,8 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
         } catch (err) {
           // A secret that cannot be resolved is a configuration problem: exit 6, which the systemd
           // unit does not restart on (RestartPreventExitStatus=6), instead of a restart loop.
-          if (err instanceof SecretError) throw new CliError(err.message, EXIT.configInvalid);
+          if (err instanceof SecretError || err instanceof UnsafeHomeError)
+            throw new CliError(err.message, EXIT.configInvalid);
           throw err;
         }
       }
@@ -85,6 +99,7 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
     )
     .action(async (opts: { timeout?: string }) => {
       const c = ctx();
+      refuseUnsafeHome(c.home);
       const config = await c.config();
       const stopped = await stopDaemon(
         config.paths,
@@ -109,11 +124,13 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
         if (!(err instanceof ConfigError)) throw err;
         config = err;
       }
-      const { preflight } = await import('../../ops/preflight.js');
+      const { preflight, UNSAFE_HOME_IDS } = await import('../../ops/preflight.js');
       const findings = await preflight(c.paths(), config);
       const failed = findings.filter((f) => f.severity === 'error');
       c.out.print({ ok: failed.length === 0, findings }, (w) => printFindings(w, findings));
-      if (config instanceof ConfigError) return c.exit(EXIT.configInvalid);
+      // An unsafe home is a configuration problem like a bad config: the daemon would refuse it.
+      if (config instanceof ConfigError || failed.some((f) => UNSAFE_HOME_IDS.has(f.id)))
+        return c.exit(EXIT.configInvalid);
       return c.exit(failed.length === 0 ? EXIT.ok : EXIT.failure);
     });
 }

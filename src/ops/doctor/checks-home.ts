@@ -1,17 +1,71 @@
 /** Checks of the home directory, its files and their permissions. */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import type { HomePaths } from '../../config/paths.js';
 import type { Finding } from '../../contract.js';
 import type { Check } from './types.js';
 
-function modeOf(path: string): number | undefined {
+const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
+
+/**
+ * The home, the API token and config.toml must be the service user's alone. The token is the key to
+ * the API; config.toml names the commands agents run as the daemon's user, so anyone who can write
+ * it can run code as that user. Group and other bits are refused, not only write bits: the token
+ * must not be readable, and a readable config shows where the secrets are.
+ */
+export type PrivateThing = { readonly what: string; readonly path: string; readonly mode: 0o700 | 0o600 };
+
+export function privateThings(paths: Pick<HomePaths, 'home' | 'token' | 'config'>): PrivateThing[] {
+  return [
+    { what: 'home', path: paths.home, mode: 0o700 },
+    { what: 'API token', path: paths.token, mode: 0o600 },
+    { what: 'config', path: paths.config, mode: 0o600 },
+  ];
+}
+
+/** Why `thing` is unsafe, with the command that fixes it; undefined when it is safe or absent. */
+export function unsafeReason(
+  thing: PrivateThing,
+  uid: number | undefined,
+): { message: string; fix: string } | undefined {
+  let st;
   try {
-    return statSync(path).mode & 0o777;
+    st = statSync(thing.path);
   } catch {
     return undefined;
   }
+  if (uid !== undefined && st.uid !== uid) {
+    return {
+      message: `${thing.what} ${thing.path} is owned by uid ${st.uid}, not by the service user (uid ${uid}); another user could change it`,
+      fix: `run: chown ${uid} ${thing.path}`,
+    };
+  }
+  const mode = st.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    return {
+      message: `${thing.what} ${thing.path} has mode ${octal(mode)}; other users can ${
+        (mode & 0o022) !== 0 ? 'change' : 'read'
+      } it`,
+      fix: `run: chmod ${thing.mode.toString(8)} ${thing.path}`,
+    };
+  }
+  return undefined;
 }
 
-const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
+/**
+ * Every reason the home is unsafe to run from, as one line each ("… ; run: chmod 700 …"). The daemon
+ * and `daemon start` refuse to start while this is not empty.
+ */
+export function unsafeHome(
+  paths: Pick<HomePaths, 'home' | 'token' | 'config'>,
+  uid: number | undefined,
+): string[] {
+  const out: string[] = [];
+  for (const thing of privateThings(paths)) {
+    const r = unsafeReason(thing, uid);
+    if (r !== undefined) out.push(`${r.message}; ${r.fix}`);
+  }
+  return out;
+}
 
 export const homePermissions: Check = {
   id: 'home.permissions',
@@ -25,34 +79,17 @@ export const homePermissions: Check = {
         fix: 'run: agentforge init',
       };
     }
-    const st = statSync(paths.home);
-    if (uid !== undefined && st.uid !== uid) {
-      return {
-        id,
-        severity: 'error',
-        message: `home ${paths.home} is owned by uid ${st.uid}, not ${uid}`,
-        fix: `run: chown -R ${uid} ${paths.home}`,
-      };
-    }
-    const mode = st.mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      return {
-        id,
-        severity: 'error',
-        message: `home ${paths.home} has mode ${octal(mode)}; other users can read agent state`,
-        fix: `run: chmod 700 ${paths.home}`,
-      };
-    }
+    const bad = unsafeReason(privateThings(paths)[0]!, uid);
+    if (bad !== undefined) return { id, severity: 'error', ...bad };
     return { id, severity: 'ok', message: `home ${paths.home} is private (0700)` };
   },
 };
 
 export const tokenPermissions: Check = {
   id: 'token.permissions',
-  run({ paths }): Finding {
+  run({ paths, uid }): Finding {
     const id = 'token.permissions';
-    const mode = modeOf(paths.token);
-    if (mode === undefined) {
+    if (!existsSync(paths.token)) {
       return {
         id,
         severity: 'error',
@@ -60,15 +97,21 @@ export const tokenPermissions: Check = {
         fix: 'run: agentforge init (creates a new token)',
       };
     }
-    if ((mode & 0o077) !== 0) {
-      return {
-        id,
-        severity: 'error',
-        message: `API token has mode ${octal(mode)}`,
-        fix: `run: chmod 600 ${paths.token}`,
-      };
-    }
+    const bad = unsafeReason(privateThings(paths)[1]!, uid);
+    if (bad !== undefined) return { id, severity: 'error', ...bad };
     return { id, severity: 'ok', message: 'API token is readable only by its owner' };
+  },
+};
+
+export const configPermissions: Check = {
+  id: 'config.permissions',
+  run({ paths, uid }): Finding {
+    const id = 'config.permissions';
+    if (!existsSync(paths.config))
+      return { id, severity: 'info', message: `no ${paths.config}; the defaults apply` };
+    const bad = unsafeReason(privateThings(paths)[2]!, uid);
+    if (bad !== undefined) return { id, severity: 'error', ...bad };
+    return { id, severity: 'ok', message: 'config.toml is writable and readable only by its owner' };
   },
 };
 

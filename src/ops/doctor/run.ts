@@ -4,10 +4,16 @@
  */
 import type { DoctorReport, Finding, Severity } from '../../contract.js';
 import { agentsMemoryCap, agentsResolvable } from './checks-agents.js';
-import { telegramPolling } from './checks-channels.js';
+import { telegramAllowedUsers, telegramPolling } from './checks-channels.js';
 import { daemonSocket } from './checks-daemon.js';
 import { backupAge, turnLogsCap } from './checks-ops.js';
-import { configValid, homePermissions, logsWritable, tokenPermissions } from './checks-home.js';
+import {
+  configPermissions,
+  configValid,
+  homePermissions,
+  logsWritable,
+  tokenPermissions,
+} from './checks-home.js';
 import { dbIntegrity, dbSchema } from './checks-store.js';
 import { diskFree, httpLoopback, nodeVersion, nofileLimit } from './checks-system.js';
 import type { Check, DoctorContext } from './types.js';
@@ -16,6 +22,7 @@ export const CHECKS: readonly Check[] = [
   nodeVersion,
   homePermissions,
   tokenPermissions,
+  configPermissions,
   configValid,
   logsWritable,
   dbIntegrity,
@@ -29,6 +36,7 @@ export const CHECKS: readonly Check[] = [
   backupAge,
   turnLogsCap,
   telegramPolling,
+  telegramAllowedUsers,
 ];
 
 export async function runDoctor(
