@@ -57,6 +57,8 @@ export type EventLogOptions = {
   readonly onBusy?: (info: { path: string; pending: number }) => void;
   /** Told when a locked spell ends and the kept events are committed. */
   readonly onUnblocked?: (info: { path: string; waitedMs: number; lost: number }) => void;
+  /** Applied to every event's data before it is stored, e.g. scrubbing credentials (redact.ts). */
+  readonly redact?: (data: unknown) => unknown;
 };
 
 /** The event log's file is locked by another process; the read did not wait for it. */
@@ -108,7 +110,7 @@ export class EventLog {
 
   append(kind: string, data: unknown, turn: number | null = null, ts = Date.now()): void {
     if (this.#closed || this.#closing) return;
-    const text = JSON.stringify(data ?? null);
+    const text = JSON.stringify((this.opts.redact === undefined ? data : this.opts.redact(data)) ?? null);
     if (this.#pendingBytes + text.length > MAX_PENDING_BYTES) {
       this.#lost++;
       return;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionError } from './errors.js';
-import { RedactingEventLog, Redactor } from './redact.js';
+import { EventLog } from './event-log.js';
+import { Redactor } from './redact.js';
 
 const KEY = 'sk-live-0123456789abcdef';
 
@@ -60,7 +61,7 @@ describe('Redactor', () => {
   });
 });
 
-describe('RedactingEventLog', () => {
+describe('an EventLog with a redactor', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -69,7 +70,7 @@ describe('RedactingEventLog', () => {
     const r = new Redactor();
     r.set([KEY]);
     const file = join(dir, 'events.db');
-    const log = new RedactingEventLog(file, undefined, r);
+    const log = new EventLog(file, undefined, { redact: (d) => r.deep(d) });
     log.append('update', { content: { text: `here: ${KEY}` } }, 1);
     log.flush();
     expect(log.read()[0]?.data).toEqual({ content: { text: 'here: [redacted]' } });

@@ -6,7 +6,6 @@
  * Matching is by exact value, so a key the agent transforms (base64, split over two replies) is
  * not caught; stderr is scrubbed as a stream, so a value split across two chunks is.
  */
-import { EventLog } from './event-log.js';
 import { SessionError } from './errors.js';
 
 export const REDACTED = '[redacted]';
@@ -87,20 +86,5 @@ export class Redactor {
       held = text.slice(text.length - keep);
       return text.slice(0, text.length - keep);
     };
-  }
-}
-
-/** A session's event log that scrubs every appended event's data first. */
-export class RedactingEventLog extends EventLog {
-  constructor(
-    path: string,
-    onCommitted: ((n: number) => void) | undefined,
-    private readonly redactor: Redactor,
-  ) {
-    super(path, onCommitted);
-  }
-
-  override append(kind: string, data: unknown, turn: number | null = null, ts = Date.now()): void {
-    super.append(kind, this.redactor.deep(data), turn, ts);
   }
 }

@@ -19,7 +19,8 @@ import { SessionError, SessionRequestError } from './errors.js';
 import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
 import { answerPermission } from './permission-broker.js';
 import { DEFAULT_ASK_TIMEOUT_MS } from './permissions.js';
-import { RedactingEventLog, Redactor } from './redact.js';
+import { EventLog } from './event-log.js';
+import { Redactor } from './redact.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
@@ -122,7 +123,13 @@ export class Supervisor {
       {
         repo: this.deps.repo,
         redact,
-        events: new RedactingEventLog(join(dir, 'events.db'), this.deps.onEventsCommitted, redact),
+        events: new EventLog(join(dir, 'events.db'), this.deps.onEventsCommitted, {
+          redact: (data) => redact.deep(data),
+          onBusy: (info) =>
+            this.deps.log.warn({ session: id, ...info }, 'events.db is locked; keeping events in memory'),
+          onUnblocked: (info) =>
+            this.deps.log.warn({ session: id, ...info }, 'events.db unlocked; kept events written'),
+        }),
         onTurnEnd: this.deps.onTurnEnd,
         agent: spec,
         slots: this.slots,

@@ -35,7 +35,6 @@ beforeAll(async () => {
       built++;
       throw new Error('not reached: every request here is refused or off /mcp');
     },
-    onCall: () => undefined,
     log: pino({ level: 'silent' }),
   });
   port = Number(new URL(endpoint.url).port);
