@@ -4,7 +4,12 @@ import { describeAgent, testAgent } from '../sessions/agent-test.js';
 import type { AgentSpec } from '../sessions/agents.js';
 import { ApiError } from './errors.js';
 
-export function agentRoutes(api: Hono, agents: ReadonlyMap<string, AgentSpec>, env: NodeJS.ProcessEnv): void {
+export function agentRoutes(
+  api: Hono,
+  agents: ReadonlyMap<string, AgentSpec>,
+  env: NodeJS.ProcessEnv,
+  agentsDir: string,
+): void {
   api.get('/agents', (c) => c.json({ agents: [...agents.values()].map((a) => describeAgent(a, env)) }));
   api.post('/agents/:name/test', async (c) => {
     const spec = agents.get(c.req.param('name'));
@@ -14,6 +19,6 @@ export function agentRoutes(api: Hono, agents: ReadonlyMap<string, AgentSpec>, e
         'agent_not_found',
         `no agent named ${c.req.param('name')}; see: agentforge agent list`,
       );
-    return c.json(await testAgent(spec, env));
+    return c.json(await testAgent(spec, env, agentsDir));
   });
 }

@@ -12,6 +12,8 @@ export type HomePaths = {
   readonly db: string;
   readonly sessions: string;
   readonly groups: string;
+  /** One state directory per agent definition: the adapter's login, settings and sessions. */
+  readonly agents: string;
   readonly logs: string;
   readonly logFile: string;
   readonly backups: string;
@@ -36,6 +38,7 @@ export function homePaths(home: string): HomePaths {
     db: join(home, 'agentforge.db'),
     sessions: join(home, 'sessions'),
     groups: join(home, 'groups'),
+    agents: join(home, 'agents'),
     logs,
     logFile: join(logs, 'agentforge.log'),
     backups: join(home, 'backups'),

@@ -85,7 +85,7 @@ export function buildApp(p: AppParts): Hono {
       : { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }),
     extend: (api) => {
       sessionRoutes(api, supervisor);
-      agentRoutes(api, p.agents, process.env);
+      agentRoutes(api, p.agents, process.env, p.config.paths.agents);
       chat.routes(api);
       taskRoutes(api, {
         tasks: automation.tasks,

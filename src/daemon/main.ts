@@ -149,6 +149,7 @@ async function boot(
     agents,
     sessionsDir: paths.sessions,
     groupsDir: paths.groups,
+    agentsDir: paths.agents,
     quarantine,
     maxConcurrent: config.limits.max_concurrent_agents,
     maxQueue: config.limits.max_queue_per_group,

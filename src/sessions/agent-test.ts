@@ -6,6 +6,7 @@ import { resolveSecret } from '../config/secrets.js';
 import type { AgentSpec } from './agents.js';
 import { resolveCommand } from './agents.js';
 import { buildAgentEnv } from './acp/env.js';
+import { prepareAgentState } from './agent-state.js';
 import { SessionError } from './errors.js';
 
 export type AgentTestReport = {
@@ -60,7 +61,11 @@ export function agentVersion(resolved: string | undefined, args: readonly string
   return null;
 }
 
-export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promise<AgentTestReport> {
+export async function testAgent(
+  spec: AgentSpec,
+  env: NodeJS.ProcessEnv,
+  agentsDir: string,
+): Promise<AgentTestReport> {
   const started = Date.now();
   const resolved = resolveCommand(spec.command, env['PATH']);
   const base = {
@@ -81,9 +86,10 @@ export async function testAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): Promis
       command: spec.command,
       args: spec.args,
       cwd,
-      env: buildAgentEnv(env, spec.env, credentials),
+      env: buildAgentEnv(env, { ...prepareAgentState(spec, agentsDir), ...spec.env }, credentials),
       resumeAcpSessionId: null,
       mode: spec.mode,
+      clientFs: spec.clientFs,
       handshakeTimeoutMs: 20_000,
       hooks: {
         onUpdate: () => undefined,

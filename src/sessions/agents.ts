@@ -29,6 +29,10 @@ export type AgentSpec = {
   readonly permissionMode: PermissionMode;
   /** The ACP session mode that puts permissionMode in charge (presets.ts, or session_mode). */
   readonly mode: ModeChoice;
+  /** Its toolCallIds name the tool called (gemini): see tool-identity.ts. */
+  readonly toolCallIdNamesTool: boolean;
+  /** The ACP fs capabilities this agent is offered. */
+  readonly clientFs: { readonly readTextFile: boolean; readonly writeTextFile: boolean };
   readonly limits: AgentLimits;
   readonly isDefault: boolean;
   /** Known reasons this agent may not work as configured. */
@@ -46,6 +50,8 @@ function presetCommand(preset: string): { command: string; args: readonly string
   if (preset === 'demo') return { command: process.execPath, args: [demoAgentPath()] };
   return PRESETS[preset] ?? { command: preset, args: [] };
 }
+
+const BOTH_FS = { readTextFile: true, writeTextFile: true } as const;
 
 function modeChoice(preset: string | null, policy: PermissionMode, explicit: string | undefined): ModeChoice {
   if (explicit !== undefined) return { modeId: explicit, required: true, policy };
@@ -73,6 +79,8 @@ export function resolveAgents(config: Config): Map<string, AgentSpec> {
       credentials: a.credentials,
       permissionMode: a.permission_mode,
       mode: modeChoice(preset, a.permission_mode, a.session_mode),
+      clientFs: (preset === null ? undefined : PRESETS[preset]?.clientFs) ?? BOTH_FS,
+      toolCallIdNamesTool: (preset === null ? undefined : PRESETS[preset]?.toolCallIdNamesTool) ?? false,
       limits: {
         turnTimeoutMs: a.limits.turn_timeout ?? base.turn_timeout,
         idleTimeoutMs: a.limits.idle_timeout ?? base.idle_timeout,
@@ -94,6 +102,8 @@ export function resolveAgents(config: Config): Map<string, AgentSpec> {
       credentials: {},
       permissionMode: 'approve-reads',
       mode: { modeId: null, required: false, policy: 'approve-reads' },
+      clientFs: BOTH_FS,
+      toolCallIdNamesTool: false,
       limits: {
         turnTimeoutMs: base.turn_timeout,
         idleTimeoutMs: base.idle_timeout,

@@ -7,13 +7,15 @@
 import type { RequestPermissionRequest, RequestPermissionResponse } from '@agentclientprotocol/sdk';
 import type { PermissionMode } from './agents.js';
 import type { EventLog } from './event-log.js';
-import { decideByPolicy, toResponse, type PendingPermissions } from './permissions.js';
+import { DAEMON_TOOL_SERVER, decideByPolicy, toResponse, type PendingPermissions } from './permissions.js';
 import { identifyTool, type ToolCallIndex } from './tool-identity.js';
 
 export type PermissionAsk = { readonly id: string; readonly title: string; readonly kind: string };
 
 export type BrokerContext = {
   readonly mode: PermissionMode;
+  /** The agent's toolCallIds name the tool called (gemini). */
+  readonly toolCallIdNamesTool: boolean;
   readonly workspace: string;
   readonly toolCalls: ToolCallIndex;
   readonly pending: PendingPermissions;
@@ -29,7 +31,7 @@ export async function answerPermission(
   ctx: BrokerContext,
 ): Promise<RequestPermissionResponse> {
   const prior = ctx.toolCalls.get(req.toolCall.toolCallId);
-  const tool = identifyTool(req, prior);
+  const tool = identifyTool(req, prior, ctx.toolCallIdNamesTool ? { idNamesToolOf: DAEMON_TOOL_SERVER } : {});
   // Codex sends no title with a request; the tool_call before it, or the tool's name, has one.
   const title = req.toolCall.title ?? prior?.title ?? tool.name ?? 'tool call';
   const kind = req.toolCall.kind ?? prior?.kind ?? 'other';

@@ -57,6 +57,14 @@ describe('ReplyAssembler', () => {
     expect(r.finish().messages).toEqual(['Let me check.', 'Done.']);
   });
 
+  it('a permission request between id-less chunks ends a message (gemini sends no tool_call first)', () => {
+    const r = new ReplyAssembler();
+    r.add(chunk('Shall I?'));
+    r.break();
+    r.add(chunk('Refused, so no.'));
+    expect(r.finish().messages).toEqual(['Shall I?', 'Refused, so no.']);
+  });
+
   it('returns a single message unchanged', () => {
     const r = new ReplyAssembler();
     r.add(chunk('chunk 1\nchunk 2\n'));

@@ -58,6 +58,15 @@ export class ReplyAssembler {
   }
 
   /**
+   * Something happened between chunks that is not an update: a permission request. Gemini sends
+   * no tool_call before one, so without this a refused call's narration and the answer after it
+   * would be one message.
+   */
+  break(): void {
+    this.#open = undefined;
+  }
+
+  /**
    * The turn's messages as the agent wrote them (empty ones dropped, notices set apart), and the
    * reply text: the messages joined by one blank line, with the blank lines at the seams trimmed.
    * A single message is returned unchanged.

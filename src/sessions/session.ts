@@ -57,6 +57,8 @@ export class Session {
   /** Hooks of the running turn: reply accumulation and output accounting. */
   onTurnUpdate: ((n: SessionNotification) => void) | undefined;
   onTurnBytes: ((n: number) => void) | undefined;
+  /** The agent asked for a permission mid-turn: a boundary between its messages. */
+  onTurnPermission: (() => void) | undefined;
   currentTurn: number | null = null;
   /** The last few KB the agent wrote to stderr, for the per-turn error log. */
   stderrTail = '';

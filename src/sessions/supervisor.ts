@@ -14,6 +14,7 @@ import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
 import type { LiveAgent, ResumeFailure } from './acp/client.js';
 import { buildAgentEnv } from './acp/env.js';
+import { prepareAgentState } from './agent-state.js';
 import { groupMembers, killGroup } from './acp/process.js';
 import { SessionError, SessionRequestError } from './errors.js';
 import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
@@ -31,6 +32,8 @@ export type SupervisorDeps = {
   readonly agents: ReadonlyMap<string, AgentSpec>;
   readonly sessionsDir: string;
   readonly groupsDir: string;
+  /** `<home>/agents`: one state directory per agent definition (agent-state.ts). */
+  readonly agentsDir: string;
   readonly maxConcurrent: number;
   readonly maxQueue: number;
   /** The daemon's environment: the allowlist and env: secret references read from it. */
@@ -310,9 +313,14 @@ export class Supervisor {
       command: cmd.command,
       args: cmd.args,
       cwd: row.workspace,
-      env: buildAgentEnv(this.deps.env, spec.env, credentials),
+      env: buildAgentEnv(
+        this.deps.env,
+        { ...prepareAgentState(spec, this.deps.agentsDir), ...spec.env },
+        credentials,
+      ),
       resumeAcpSessionId: row.acp_session_id,
       mode: spec.mode,
+      clientFs: spec.clientFs,
       mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
       hooks: {
         onUpdate: (raw) => {
@@ -340,9 +348,11 @@ export class Supervisor {
           s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
           log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
         },
-        onPermission: (req) =>
-          answerPermission(req, {
+        onPermission: (req) => {
+          s.onTurnPermission?.();
+          return answerPermission(req, {
             mode: spec.permissionMode,
+            toolCallIdNamesTool: spec.toolCallIdNamesTool,
             workspace: row.workspace,
             toolCalls: s.toolCalls,
             pending: s.permissions,
@@ -350,7 +360,8 @@ export class Supervisor {
             turn: s.currentTurn,
             askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
             onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
-          }),
+          });
+        },
         readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
         writeFile: async (path, content) => {
           await writeWorkspaceFile(row.workspace, path, content);

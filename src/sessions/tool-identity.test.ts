@@ -52,6 +52,32 @@ describe('identifyTool', () => {
     expect(identifyTool(req, undefined)).toEqual({ name: undefined, mcpServer: undefined });
   });
 
+  it('gemini: the toolCallId names the function called, trusted only when the preset says so', () => {
+    const req = {
+      sessionId: 's',
+      options,
+      toolCall: {
+        toolCallId: 'mcp_agentforge_list_groups__1733000000',
+        title: 'list_groups (agentforge MCP Server)',
+        kind: 'other',
+      },
+    } as RequestPermissionRequest;
+    expect(identifyTool(req, undefined, { idNamesToolOf: 'agentforge' })).toEqual({
+      name: 'list_groups',
+      mcpServer: 'agentforge',
+    });
+    const shell = {
+      ...req,
+      toolCall: { ...req.toolCall, toolCallId: 'run_shell_command__17', kind: 'execute' },
+    } as RequestPermissionRequest;
+    expect(identifyTool(shell, undefined, { idNamesToolOf: 'agentforge' })).toEqual({
+      name: 'run_shell_command',
+      mcpServer: undefined,
+    });
+    // From any other agent the id is the model's own call_id: it proves nothing.
+    expect(identifyTool(req, undefined).mcpServer).toBeUndefined();
+  });
+
   it('a title alone never makes a call one of ours', () => {
     const req = {
       sessionId: 's',

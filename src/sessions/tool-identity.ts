@@ -8,8 +8,10 @@
  *   `Read` …) and `_meta.claudeCode.mcpServer.name`; built-ins also carry `toolCall.name`.
  * - codex-acp: the request carries only `_meta.is_mcp_tool_approval`; the `tool_call` update with
  *   the same id that precedes it has `rawInput: { server, tool, arguments }`.
- * - gemini: the `tool_call` update and the request carry the MCP server in the toolCallId
- *   (`<server>__<tool>-…`) or `_meta`.
+ * - gemini: nothing but the toolCallId, which gemini builds from the function actually called:
+ *   `<function>__<n>`, an MCP tool's function being `mcp_<server>_<tool>`. Trusted only for an
+ *   agent known to build ids so (preset gemini): elsewhere the id is the model's own call_id,
+ *   which a prompt-injected model could shape to look like one of ours.
  */
 import type { RequestPermissionRequest, SessionNotification } from '@agentclientprotocol/sdk';
 
@@ -69,8 +71,27 @@ function fromRawInput(raw: unknown, meta: Meta): ToolIdentity | undefined {
   return server !== undefined && tool !== undefined ? { name: tool, mcpServer: server } : undefined;
 }
 
+function fromGeminiId(id: string, mcpServer: string): ToolIdentity | undefined {
+  const at = id.indexOf('__');
+  if (at <= 0) return undefined;
+  const fn = id.slice(0, at);
+  const prefix = `mcp_${mcpServer}_`;
+  return fn.startsWith(prefix)
+    ? { name: fn.slice(prefix.length), mcpServer }
+    : { name: fn, mcpServer: undefined };
+}
+
+export type IdentifyOptions = {
+  /** The agent builds toolCallIds from the function called (gemini), naming MCP tools of this server. */
+  readonly idNamesToolOf?: string;
+};
+
 /** What the request and the tool_call before it say about the tool; empty fields when nothing. */
-export function identifyTool(req: RequestPermissionRequest, prior: ToolCallRecord | undefined): ToolIdentity {
+export function identifyTool(
+  req: RequestPermissionRequest,
+  prior: ToolCallRecord | undefined,
+  opts: IdentifyOptions = {},
+): ToolIdentity {
   const tc = req.toolCall;
   const found =
     fromClaude(tc._meta) ??
@@ -78,6 +99,10 @@ export function identifyTool(req: RequestPermissionRequest, prior: ToolCallRecor
     fromRawInput(tc.rawInput, tc._meta) ??
     fromRawInput(prior?.rawInput, prior?._meta);
   if (found !== undefined) return found;
+  if (opts.idNamesToolOf !== undefined) {
+    const byId = fromGeminiId(tc.toolCallId, opts.idNamesToolOf);
+    if (byId !== undefined) return byId;
+  }
   const named = str((tc as { name?: unknown }).name) ?? str((prior as { name?: unknown } | undefined)?.name);
   const split = splitMcpName(named);
   return { name: split?.tool ?? named, mcpServer: split?.server };

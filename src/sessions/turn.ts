@@ -105,6 +105,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     );
     watch.start();
     s.onTurnUpdate = (n) => reply.add(n.update);
+    s.onTurnPermission = () => reply.break();
     s.onTurnBytes = (n) => {
       outBytes += n;
       if (outBytes > agent.limits.maxOutputBytes) {
@@ -184,6 +185,7 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     s.abortTurn = undefined;
     s.onTurnUpdate = undefined;
     s.onTurnBytes = undefined;
+    s.onTurnPermission = undefined;
     s.currentTurn = null;
   }
 }

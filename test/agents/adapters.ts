@@ -6,13 +6,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTERS, runAdapterTool, type Adapter } from './harness.js';
 
-const QUIET_CLAUDE = {
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-  DISABLE_AUTOUPDATER: '1',
-  DISABLE_TELEMETRY: '1',
-  DISABLE_ERROR_REPORTING: '1',
-};
-
 export const claude: Adapter = {
   name: 'claude',
   preset: 'claude',
@@ -20,16 +13,14 @@ export const claude: Adapter = {
   loadWorks: true,
   entry: join(ADAPTERS, '@agentclientprotocol/claude-agent-acp/dist/index.js'),
   args: [],
-  setup: (fakeUrl, root) => {
-    const state = join(root, 'claude-state');
-    mkdirSync(state, { recursive: true });
-    return {
-      agentToml: `env = ${toml({ ...QUIET_CLAUDE, ANTHROPIC_BASE_URL: fakeUrl, CLAUDE_CONFIG_DIR: state })}
+  // The preset's own environment and state directory (<home>/agents/NAME, seeded settings) are
+  // what an operator gets; the suite adds only the fake's address and key.
+  setup: (fakeUrl) => ({
+    agentToml: `env = ${toml({ ANTHROPIC_BASE_URL: fakeUrl })}
 credentials = { ANTHROPIC_API_KEY = "env:AF_TEST_ANTHROPIC_KEY" }`,
-      daemonEnv: { AF_TEST_ANTHROPIC_KEY: 'sk-ant-fake-conformance' },
-      stateDir: join(state, 'projects'),
-    };
-  },
+    daemonEnv: { AF_TEST_ANTHROPIC_KEY: 'sk-ant-fake-conformance' },
+    sessionsDir: (home, agent) => join(home, 'agents', agent, 'projects'),
+  }),
   modes: { 'deny-all': 'default', 'approve-reads': 'default', 'approve-all': 'default', ask: 'default' },
   shellWrite: (path) => ({
     name: 'Bash',
@@ -106,7 +97,7 @@ exporter = "none"
       agentToml: `env = ${toml({ CODEX_HOME: codexHome })}
 credentials = { FAKE_OPENAI_API_KEY = "env:AF_TEST_OPENAI_KEY" }`,
       daemonEnv: { AF_TEST_OPENAI_KEY: 'sk-fake-conformance' },
-      stateDir: join(codexHome, 'sessions'),
+      sessionsDir: () => join(codexHome, 'sessions'),
     };
   },
   modes: {
@@ -129,6 +120,32 @@ credentials = { FAKE_OPENAI_API_KEY = "env:AF_TEST_OPENAI_KEY" }`,
     input: { input: `*** Begin Patch\n*** Add File: ${path}\n+edited\n*** End Patch\n` },
   }),
   read: (path) => ({ name: 'exec_command', input: { cmd: `cat ${path}` } }),
+};
+
+export const gemini: Adapter = {
+  name: 'gemini',
+  preset: 'gemini',
+  package: '@google/gemini-cli',
+  // Its session/load loses a session loaded within the minute it was made (upstream #28775):
+  // the suite checks only that a resume never dead-ends.
+  loadWorks: false,
+  entry: join(ADAPTERS, '@google/gemini-cli/bundle/gemini.js'),
+  args: ['--acp'],
+  // The preset's own environment and state directory (GEMINI_CLI_HOME, seeded settings.json);
+  // the suite adds the fake's address, a fixed model (no router request per prompt) and the key.
+  setup: (fakeUrl) => ({
+    agentToml: `env = ${toml({ GOOGLE_GEMINI_BASE_URL: fakeUrl, GEMINI_MODEL: 'gemini-2.5-flash' })}
+credentials = { GEMINI_API_KEY = "env:AF_TEST_GEMINI_KEY" }`,
+    daemonEnv: { AF_TEST_GEMINI_KEY: 'fake-gemini-conformance' },
+    sessionsDir: (home, agent) => join(home, 'agents', agent, '.gemini', 'tmp'),
+  }),
+  modes: { 'deny-all': 'default', 'approve-reads': 'default', ask: 'default', 'approve-all': 'yolo' },
+  shellWrite: (path) => ({
+    name: 'run_shell_command',
+    input: { command: `echo written > ${path}`, description: 'write a file' },
+  }),
+  fileEdit: (path) => ({ name: 'write_file', input: { file_path: path, content: 'edited\n' } }),
+  read: (path) => ({ name: 'read_file', input: { file_path: path } }),
 };
 
 function toml(o: Record<string, string>): string {

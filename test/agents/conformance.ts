@@ -61,6 +61,18 @@ export function conformance(a: Adapter): void {
     }
   });
 
+  it('doctor exits 0 on this healthy home, as root too, naming the adapter and its version', async () => {
+    const r = await s.h.run(['doctor', '-o', 'json']);
+    const report = JSON.parse(r.stdout) as {
+      findings: Array<{ id: string; severity: string; message: string }>;
+    };
+    const bad = report.findings.filter((f) => f.severity !== 'ok' && f.severity !== 'info');
+    expect(bad, JSON.stringify(bad)).toEqual([]);
+    expect(r.code).toBe(0);
+    const agents = report.findings.find((f) => f.id === 'agents.resolvable');
+    expect(agents?.message).toContain(`${a.package}@`);
+  });
+
   it('prompt → reply, in the mode the policy needs', async () => {
     const id = await session(s.agent('deny-all'));
     const r = await run(id, [{ text: ['Hello from the fake model.'] }]);
@@ -201,9 +213,10 @@ export function conformance(a: Adapter): void {
     if (a.loadWorks) expect(resumedOk).toHaveLength(1);
 
     expect((await s.h.run(['session', 'stop', id])).code).toBe(0);
-    rmSync(s.setup.stateDir, { recursive: true, force: true }); // the adapter forgets every session
+    const failedBefore = (await apiEvents(s.h, id)).filter((e) => e.kind === 'resume_failed').length;
+    rmSync(s.setup.sessionsDir(s.h.home, s.agent('approve-all')), { recursive: true, force: true }); // the adapter forgets every session
     expect(await run(id, [{ text: ['after loss'] }])).toMatchObject({ reply: 'after loss' });
-    const failed = (await apiEvents(s.h, id)).filter((e) => e.kind === 'resume_failed');
+    const failed = (await apiEvents(s.h, id)).filter((e) => e.kind === 'resume_failed').slice(failedBefore);
     expect(failed, 'resume_failed events').toHaveLength(1);
     expect(String(failed[0]!.data['message']).length).toBeGreaterThan(0);
   });

@@ -6,7 +6,7 @@
  * one of the daemon's own tools).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startFakeModelApi, type FakeModelApi } from '../fakes/model-api/server.js';
@@ -22,8 +22,8 @@ export type AdapterSetup = {
   readonly agentToml: string;
   /** The daemon's environment additions: the values credentials refer to. */
   readonly daemonEnv: Record<string, string>;
-  /** Where the adapter keeps its sessions (deleted to make a session/load fail). */
-  readonly stateDir: string;
+  /** Where an agent keeps its sessions (deleted to make a session/load fail), by daemon home. */
+  readonly sessionsDir: (home: string, agent: string) => string;
 };
 
 export type Adapter = {
@@ -62,7 +62,8 @@ export function adapterInstalled(): boolean {
 
 /**
  * A daemon with one agent per policy for the adapter, plus `<name>-limits` (approve-all with a
- * short turn_timeout and idle_timeout) for the supervision cases.
+ * short turn_timeout and idle_timeout) for the supervision cases. The timeout leaves room for a
+ * slow adapter's first prompt on a loaded machine (gemini's start alone takes seconds).
  */
 export async function startAgentsHome(
   a: Adapter,
@@ -94,7 +95,7 @@ shutdown_timeout = "10s"
 turn_timeout = "90s"
 max_concurrent_agents = 8
 ${POLICIES.map((p) => def(agent(p), p)).join('\n')}
-${def(agent('limits'), 'approve-all', '[agents.' + agent('limits') + '.limits]\nturn_timeout = "4s"\nidle_timeout = "2s"')}
+${def(agent('limits'), 'approve-all', '[agents.' + agent('limits') + '.limits]\nturn_timeout = "10s"\nidle_timeout = "2s"')}
 ${opts.extraToml ?? ''}
 `);
   await startDaemon(h);
@@ -108,6 +109,7 @@ ${opts.extraToml ?? ''}
       await h.run(['daemon', 'stop']);
       await h.cleanup();
       await fake.close();
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -46,6 +46,7 @@ export type StartOptions = {
   readonly mcpServers?: (caps: AgentCapabilities | undefined) => McpServer[];
   /** The session mode that makes the agent ask us what permission_mode decides (see agents.ts). */
   readonly mode?: ModeChoice;
+  readonly clientFs?: { readonly readTextFile: boolean; readonly writeTextFile: boolean };
 };
 
 export type ModeChoice = {
@@ -150,7 +151,10 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
     const init = await withTimeout(
       conn.agent.request('initialize', {
         protocolVersion: PROTOCOL_VERSION,
-        clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: false },
+        clientCapabilities: {
+          fs: { ...(opts.clientFs ?? { readTextFile: true, writeTextFile: true }) },
+          terminal: false,
+        },
         clientInfo: { name: 'agentforge', version: '1' },
       }),
       timeoutMs,
