@@ -107,3 +107,28 @@ export function identifyTool(
   const split = splitMcpName(named);
   return { name: split?.tool ?? named, mcpServer: split?.server };
 }
+
+/**
+ * A tool call's name for people (`session events`, logs): what the adapter says the tool is, or
+ * for gemini the function its id was built from. For display only; decisions use identifyTool.
+ */
+export function toolLabel(u: {
+  toolCallId?: unknown;
+  title?: unknown;
+  rawInput?: unknown;
+  _meta?: unknown;
+  name?: unknown;
+}): string | undefined {
+  const claudeName = fromClaude(u._meta as Meta);
+  if (claudeName?.name !== undefined)
+    return claudeName.mcpServer === undefined
+      ? claudeName.name
+      : `${claudeName.mcpServer}.${claudeName.name}`;
+  const mcp = fromRawInput(u.rawInput, u._meta as Meta);
+  if (mcp !== undefined) return `${mcp.mcpServer}.${mcp.name}`;
+  const named = str(u.name);
+  if (named !== undefined) return named;
+  const id = str(u.toolCallId);
+  const at = id?.indexOf('__') ?? -1;
+  return id !== undefined && at > 0 ? id.slice(0, at) : undefined;
+}

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { readSse } from '../../net/uds-sse.js';
 import type { Ctx } from '../context.js';
+import { toolLabel } from '../../sessions/tool-identity.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 type Row = {
@@ -25,10 +26,22 @@ export function describeEvent(e: Event): string {
     const content = d['content'] as { type?: string; text?: string } | undefined;
     if (d['sessionUpdate'] === 'agent_message_chunk' && content?.type === 'text')
       return `agent: ${content.text ?? ''}`;
+    if (d['sessionUpdate'] === 'tool_call' || d['sessionUpdate'] === 'tool_call_update') {
+      const name = toolLabel(d) ?? '?';
+      const parts = [
+        name,
+        d['kind'] === undefined ? '' : `(${String(d['kind'])})`,
+        String(d['status'] ?? ''),
+      ];
+      const title = typeof d['title'] === 'string' && d['title'] !== name ? `: ${d['title']}` : '';
+      return `${String(d['sessionUpdate'])} ${String(d['toolCallId'] ?? '')} ${parts.filter(Boolean).join(' ')}${title}`;
+    }
     return `update: ${String(d['sessionUpdate'])}`;
   }
   if (e.kind === 'prompt') return `prompt: ${String(d['text'])}`;
   if (e.kind === 'failure') return `failure (${String(d['kind'])}): ${String(d['message'])}`;
+  if (e.kind === 'permission')
+    return `permission ${d['allow'] === true ? 'allowed' : 'refused'} by ${String(d['by'])}: ${String(d['tool'] ?? d['kind'])} "${String(d['title'])}"`;
   return `${e.kind}: ${JSON.stringify(d)}`;
 }
 
