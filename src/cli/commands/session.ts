@@ -27,14 +27,11 @@ export function describeEvent(e: Event): string {
     if (d['sessionUpdate'] === 'agent_message_chunk' && content?.type === 'text')
       return `agent: ${content.text ?? ''}`;
     if (d['sessionUpdate'] === 'tool_call' || d['sessionUpdate'] === 'tool_call_update') {
+      const text = (v: unknown): string => (typeof v === 'string' ? v : '');
       const name = toolLabel(d) ?? '?';
-      const parts = [
-        name,
-        d['kind'] === undefined ? '' : `(${String(d['kind'])})`,
-        String(d['status'] ?? ''),
-      ];
+      const parts = [name, d['kind'] === undefined ? '' : `(${text(d['kind'])})`, text(d['status'])];
       const title = typeof d['title'] === 'string' && d['title'] !== name ? `: ${d['title']}` : '';
-      return `${String(d['sessionUpdate'])} ${String(d['toolCallId'] ?? '')} ${parts.filter(Boolean).join(' ')}${title}`;
+      return `${text(d['sessionUpdate'])} ${text(d['toolCallId'])} ${parts.filter(Boolean).join(' ')}${title}`;
     }
     return `update: ${String(d['sessionUpdate'])}`;
   }
