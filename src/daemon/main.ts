@@ -219,17 +219,6 @@ async function boot(
   automation.scheduler.start();
   cleanup.unshift(() => automation.scheduler.stop());
 
-  writeState(paths.state, {
-    pid: process.pid,
-    version: BUILD.version,
-    git_sha: BUILD.gitSha,
-    started_at: new Date(startedAt).toISOString(),
-    socket: paths.socket,
-    http_port: listeners.tcp?.port ?? null,
-  });
-  cleanup.unshift(() => removeState(paths.state));
-  log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
-
   const maintenance = startMaintenance({
     config,
     timezone: config.scheduler.timezone ?? systemTimezone(),
@@ -269,6 +258,19 @@ async function boot(
     watchdog.start();
     cleanup.unshift(() => watchdog.stop());
   }
+
+  // Written last: a waiting `daemon start` (and a test) reads this file as "ready", so everything
+  // the daemon arms at boot, maintenance timers included, is in place by then.
+  writeState(paths.state, {
+    pid: process.pid,
+    version: BUILD.version,
+    git_sha: BUILD.gitSha,
+    started_at: new Date(startedAt).toISOString(),
+    socket: paths.socket,
+    http_port: listeners.tcp?.port ?? null,
+  });
+  cleanup.unshift(() => removeState(paths.state));
+  log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
 
   const signal = await stopRequested;
   log.info({ signal }, 'shutting down');

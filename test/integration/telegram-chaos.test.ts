@@ -11,6 +11,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rng } from '../helpers/chaos.js';
 import { isAlive, startDaemon, waitFor } from '../helpers/harness.js';
 import { procStat } from '../helpers/sessions.js';
 import { startWithTelegram, type TelegramSetup } from '../helpers/telegram-home.js';
@@ -71,10 +72,11 @@ describe('telegram under kill -9', () => {
     };
     const perCycle = Math.floor(MESSAGES / KILLS); // 3: two while up, one while down
     const killedAfter: number[] = [];
+    const random = rng('telegram-chaos'); // seeded and printed: a failing run can be replayed
 
     for (let k = 0; k < KILLS; k++) {
       for (let i = 0; i < perCycle - 1; i++) push();
-      const wait = 100 + Math.floor(Math.random() * 600);
+      const wait = random.int(100, 699);
       killedAfter.push(wait);
       await sleep(wait);
       process.kill(pid, 'SIGKILL');
