@@ -40,7 +40,7 @@ export function quote(text: string): string[] {
 
 function time(ts: number): string {
   const d = new Date(ts);
-  return Number.isNaN(d.getTime()) ? 'an unknown time' : `${d.toISOString().slice(0, 19)}Z`;
+  return Number.isNaN(d.getTime()) ? 'an unknown time' : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** `"Ann" (telegram:111)`: the name as the sender gave it, the id as the channel vouches for it. */
