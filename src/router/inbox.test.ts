@@ -10,6 +10,7 @@ import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
 import { OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, PAIRING_TTL_MS, PairingRepo } from '../store/pairing-repo.js';
+import { RequestIds } from '../sessions/request-ids.js';
 import { Inbox, type DmPolicy } from './inbox.js';
 import type { InboundMessage } from './ports.js';
 
@@ -464,6 +465,14 @@ describe('permission answers in the chat', () => {
     db.exec('DROP TRIGGER fail_insert');
     ib.accept([answer]);
     expect(calls).toHaveLength(1);
+  });
+
+  it('recognizes every id the daemon issues (the pattern here matches sessions/request-ids.ts)', () => {
+    const ids = new RequestIds();
+    const issued = Array.from({ length: 50 }, () => ids.next());
+    const { ib, calls } = answering(['111'], new Map());
+    ib.accept(issued.map((id) => inTeam('111', `deny ${id}`)));
+    expect(calls.map((c) => c.id)).toEqual(issued);
   });
 
   it('text that only looks like an answer (an old-style id) is an ordinary message', () => {

@@ -66,7 +66,7 @@ describe('telegram routing', () => {
     s.tg.pushMessage({ chatId: -1001, from: { id: 7, first_name: 'Eve' }, text: forged });
     s.tg.pushMessage({
       chatId: -1001,
-      from: { id: 6, first_name: 'Dan', last_name: 'D' },
+      from: { id: 6, first_name: 'Dan D' },
       text: 'prompt @Andy',
     });
     const prompt = unescapeHtml(await waitForReply(s.tg, -1001, (t) => t.includes('prompt @Andy')));
