@@ -23,6 +23,8 @@ const prompt = z.strictObject({
 const approve = z.strictObject({
   request_id: z.string().min(1).optional(),
   allow: z.boolean().default(true),
+  /** Recorded as the event's `decided_by`: which operator tool answered. */
+  via: z.enum(['cli', 'api']).optional(),
 });
 
 const REQUEST_STATUS: Record<SessionRequestError['code'], 400 | 404 | 409 | 429> = {
@@ -119,7 +121,8 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
   api.post('/sessions/:id/approve', async (c) => {
     const s = session(c.req.param('id'));
     const body = await parseBody(c, approve, true);
-    const answered = s.permissions.answer(body.request_id, body.allow);
+    // The control plane is the operator's (it takes the API token); the CLI says it is the CLI.
+    const answered = s.permissions.answer(body.request_id, body.allow, body.via ?? 'api');
     if (answered === undefined)
       throw new ApiError(
         409,

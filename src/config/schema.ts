@@ -77,6 +77,8 @@ const limitsSection = z.strictObject({
   idle_timeout: limitFields.idle_timeout.prefault('30m'),
   max_output_bytes: limitFields.max_output_bytes.default(4 * 1024 * 1024),
   max_queue_per_group: positiveInt.default(100),
+  /** How long a permission request in `ask` mode waits for an answer before it is rejected. */
+  permission_timeout: duration.refine((ms) => ms >= 1_000, { message: 'must be at least 1s' }).prefault('5m'),
 });
 
 const agentSection = z
@@ -106,6 +108,15 @@ const telegramSection = z
     api_root: z.url().default('https://api.telegram.org'),
     dm_policy: z.enum(['pairing', 'allowlist', 'disabled']).default('pairing'),
     allowed_users: z.array(z.union([z.number().int(), z.string().min(1)])).default([]),
+    /**
+     * Telegram user ids whose `approve`/`deny` replies answer permission requests in chats.
+     * Unset: the integer ids in allowed_users. Ids only: a username can change hands.
+     */
+    approvers: z
+      .array(
+        z.number({ error: 'expected a Telegram user id (an integer); usernames can change hands' }).int(),
+      )
+      .optional(),
     trigger: z.string().min(1).optional(),
     bot_pool: z.array(secretRef).default([]),
     poll_timeout: duration.prefault('30s'),

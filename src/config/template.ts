@@ -29,6 +29,7 @@ export const CONFIG_TEMPLATE = `# AgentForge configuration. Every key is optiona
 # idle_timeout = "30m"
 # max_output_bytes = 4194304
 # max_queue_per_group = 100
+# permission_timeout = "5m"       # how long an "ask" permission request waits for an answer
 
 # Agents. With none configured the bundled demo agent is used.
 # [agents.claude]
@@ -42,6 +43,7 @@ export const CONFIG_TEMPLATE = `# AgentForge configuration. Every key is optiona
 # token = "env:TELEGRAM_BOT_TOKEN"
 # dm_policy = "pairing"           # pairing | allowlist | disabled
 # allowed_users = []
+# approvers = [123456789]         # user ids that may answer permission requests; default: the ids in allowed_users
 
 [channels.email]
 # enabled = false

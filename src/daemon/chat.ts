@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { groupRoutes } from '../api/groups-routes.js';
+import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/load.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { ChannelStatus } from '../contract.js';
@@ -27,6 +28,16 @@ import { PairingRepo } from '../store/pairing-repo.js';
 import { groupTurns } from './group-turns.js';
 
 export type Chat = Awaited<ReturnType<typeof createChat>>;
+
+/**
+ * Who may answer permission requests from a Telegram chat: `approvers` when set (`[]` = nobody,
+ * only the CLI); else the integer ids in `allowed_users`. Never usernames (they change hands), never
+ * users approved by pairing (that lets them talk, not decide), never "anyone in the chat".
+ */
+export function telegramApprovers(tg: Config['channels']['telegram']): ReadonlySet<string> {
+  const ids = tg.approvers ?? tg.allowed_users.filter((u): u is number => typeof u === 'number');
+  return new Set(ids.map(String));
+}
 
 export async function createChat(deps: {
   db: Db;
@@ -85,9 +96,11 @@ export async function createChat(deps: {
     onOutbox: () => outbox.kick(),
     log: log.child({ component: 'router' }),
   });
+  const approvers = telegramApprovers(tg);
   const inbox = new Inbox({
     quarantine: deps.quarantine,
-    approvals: (folder, id, allow) => deps.supervisor.answerForGroup(folder, id, allow),
+    approvals: (folder, id, allow, by) => deps.supervisor.answerForGroup(folder, id, allow, by),
+    isApprover: (channel, senderId) => channel === 'telegram' && approvers.has(senderId),
     db,
     groups,
     messages,
@@ -175,7 +188,7 @@ export async function createChat(deps: {
     askInChat(folder: string, ask: { id: string; title: string; kind: string }): void {
       tell(
         folder,
-        `The agent asks permission to ${ask.kind}: "${ask.title}". Reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers in 5 minutes).`,
+        `The agent asks permission to ${ask.kind}: "${ask.title}". An approver may reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers within ${formatDuration(config.limits.permission_timeout)}).`,
       );
     },
     /** The agent could not resume: the chat learns once that the earlier context is gone. */

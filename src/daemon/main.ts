@@ -153,6 +153,7 @@ async function boot(
     quarantine,
     maxConcurrent: config.limits.max_concurrent_agents,
     maxQueue: config.limits.max_queue_per_group,
+    askTimeoutMs: config.limits.permission_timeout,
     env: process.env,
     log: root.log.child({ component: 'sessions' }),
   });

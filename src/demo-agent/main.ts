@@ -59,6 +59,7 @@ async function run(
 ): Promise<void> {
   switch (cmd.kind) {
     case 'echo':
+    case 'prompt':
       return say(client, sessionId, cmd.text);
     case 'chat':
       return say(

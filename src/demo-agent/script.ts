@@ -1,9 +1,15 @@
 /**
  * The demo agent's prompt language. A prompt is one command; anything else is echoed back with a
- * note that this is the demo agent. Parsing is pure so it is tested without a process.
+ * note that this is the demo agent. In a chat prompt (chat-prompt.ts) the command is the addressed
+ * message; `echo` then also returns the rest of the prompt (earlier messages, undelivered replies)
+ * and `prompt` returns the whole prompt, so tests see what the agent was given. Parsing is pure so
+ * it is tested without a process.
  */
+import { parseChatPrompt } from './chat-prompt.js';
+
 export type DemoCommand =
   | { kind: 'echo'; text: string }
+  | { kind: 'prompt'; text: string }
   | { kind: 'stream'; chunks: number }
   | { kind: 'ask'; title: string; toolKind: string }
   | { kind: 'read'; path: string }
@@ -21,7 +27,8 @@ export type DemoCommand =
   | { kind: 'chat'; text: string };
 
 export const DEMO_HELP = [
-  'echo TEXT            reply TEXT',
+  'echo TEXT            reply TEXT (in a chat, followed by the earlier messages I was given)',
+  'prompt               reply with the whole prompt I was given',
   'stream N             reply in N chunks',
   'ask [KIND] TITLE     ask permission for a tool call (KIND: read, edit, execute …)',
   'read PATH            read a file through the client',
@@ -51,6 +58,15 @@ const TOOL_KINDS = new Set([
 ]);
 
 export function parseCommand(prompt: string): DemoCommand {
+  const chat = parseChatPrompt(prompt);
+  const cmd = parseOne(chat?.text ?? prompt);
+  if (cmd.kind === 'prompt') return { kind: 'prompt', text: prompt };
+  if (cmd.kind === 'echo' && chat !== undefined && chat.rest !== '')
+    return { kind: 'echo', text: `${cmd.text}\n\n${chat.rest}` };
+  return cmd;
+}
+
+function parseOne(prompt: string): DemoCommand {
   const text = prompt.trim();
   const [head = '', ...rest] = text.split(/\s+/);
   const arg = text.slice(head.length).trim();
@@ -61,6 +77,8 @@ export function parseCommand(prompt: string): DemoCommand {
   switch (head.toLowerCase()) {
     case 'echo':
       return { kind: 'echo', text: arg };
+    case 'prompt':
+      return { kind: 'prompt', text };
     case 'stream':
       return { kind: 'stream', chunks: Math.min(num(5), 100_000) };
     case 'ask': {

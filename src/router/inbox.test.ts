@@ -10,6 +10,7 @@ import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
 import { OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, PAIRING_TTL_MS, PairingRepo } from '../store/pairing-repo.js';
+import { RequestIds } from '../sessions/request-ids.js';
 import { Inbox, type DmPolicy } from './inbox.js';
 import type { InboundMessage } from './ports.js';
 
@@ -379,5 +380,106 @@ describe('duplicates', () => {
     const ib = inbox({ allowedUsers: ['111', '112'] });
     ib.accept([msg({ messageId: '5' }), msg({ messageId: '5', senderId: '112' })]);
     expect(allMessages()).toHaveLength(2);
+  });
+});
+
+describe('permission answers in the chat', () => {
+  const ID = 'pk7m2qx';
+  type Call = { folder: string; id: string; allow: boolean; by: string };
+
+  /** An inbox whose approvers are `approvers`, answering requests listed in `pending` by group. */
+  function answering(approvers: string[], pending: Map<string, string>): { ib: Inbox; calls: Call[] } {
+    const calls: Call[] = [];
+    const ib = new Inbox({
+      ...inboxDeps(),
+      isApprover: (channel, id) => channel === 'telegram' && approvers.includes(id),
+      approvals: (folder, id, allow, by) => {
+        calls.push({ folder, id, allow, by });
+        if (pending.get(id) !== folder) return false;
+        pending.delete(id);
+        return true;
+      },
+    });
+    return { ib, calls };
+  }
+
+  beforeEach(() => {
+    groups.add({ folder: 'team', channel: 'telegram', chatId: '-100', name: 'Team', isDm: false }, now);
+  });
+  const inTeam = (senderId: string, text: string, over: Partial<InboundMessage> = {}) =>
+    msg({ chatId: '-100', chatType: 'group', senderId, text, ...over });
+
+  it('an approver answers; the decision names them, and the message starts no turn', () => {
+    const { ib, calls } = answering(['111'], new Map([[ID, 'team']]));
+    ib.accept([inTeam('111', `Approve ${ID.toUpperCase()}`)]);
+    expect(calls).toEqual([{ folder: 'team', id: ID, allow: true, by: 'telegram:111' }]);
+    expect(allOutbox().map((o) => o.text)).toEqual([`Approved ${ID}.`]);
+    expect(allMessages()).toMatchObject([{ status: 'context', triggered: 0 }]);
+    expect(queuedCalls).toHaveLength(0);
+  });
+
+  it('anyone else (the requester too) changes nothing, is told once, and reaches no agent', () => {
+    const pending = new Map([[ID, 'team']]);
+    const { ib, calls } = answering(['111'], pending);
+    ib.accept([inTeam('222', `approve ${ID}`)]);
+    ib.accept([inTeam('222', `approve ${ID}`)]); // a second try: no second reply
+    ib.accept([inTeam('333', `deny ${ID}`)]);
+    expect(calls).toEqual([]);
+    expect(pending.has(ID)).toBe(true);
+    const told = allOutbox().map((o) => o.text);
+    expect(told).toHaveLength(2);
+    for (const t of told) expect(t).toContain("only the operator's approvers");
+    expect(allMessages().every((m) => m.triggered === 0 && m.status === 'context')).toBe(true);
+    expect(queuedCalls).toHaveLength(0);
+  });
+
+  it('a redelivered answer is a duplicate before it acts: a newer request is never answered by it', () => {
+    const pending = new Map([[ID, 'team']]);
+    const { ib, calls } = answering(['111'], pending);
+    const answer = inTeam('111', `approve ${ID}`, { messageId: '900' });
+    ib.accept([answer, answer]); // twice in one batch
+    pending.set(ID, 'team'); // as if a newer request had the same id
+    ib.accept([answer]); // redelivered later
+    expect(calls).toHaveLength(1);
+    expect(pending.has(ID)).toBe(true);
+    expect(ib.stats.duplicates).toBe(2);
+  });
+
+  it("an id of another group's request, or of none, is refused with a notice", () => {
+    const pending = new Map([[ID, 'other']]);
+    const { ib } = answering(['111'], pending);
+    ib.accept([inTeam('111', `approve ${ID}`)]);
+    expect(pending.has(ID)).toBe(true);
+    expect(allOutbox().map((o) => o.text)).toEqual([
+      `There is no pending request ${ID} in this chat: it was answered, it expired, or it is not this chat's.`,
+    ]);
+  });
+
+  it('nothing acts when the batch cannot be stored: the channel retries it, and it acts then', () => {
+    const pending = new Map([[ID, 'team']]);
+    const { ib, calls } = answering(['111'], pending);
+    const answer = inTeam('111', `approve ${ID}`);
+    db.exec('CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, "disk"); END');
+    expect(() => ib.accept([answer])).toThrow();
+    expect(calls).toEqual([]);
+    db.exec('DROP TRIGGER fail_insert');
+    ib.accept([answer]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('recognizes every id the daemon issues (the pattern here matches sessions/request-ids.ts)', () => {
+    const ids = new RequestIds();
+    const issued = Array.from({ length: 50 }, () => ids.next());
+    const { ib, calls } = answering(['111'], new Map());
+    ib.accept(issued.map((id) => inTeam('111', `deny ${id}`)));
+    expect(calls.map((c) => c.id)).toEqual(issued);
+  });
+
+  it('text that only looks like an answer (an old-style id) is an ordinary message', () => {
+    const { ib, calls } = answering(['111'], new Map());
+    const addressed = { mentionsBot: true };
+    ib.accept([inTeam('111', 'approve p1', addressed), inTeam('111', `approve ${ID} please`, addressed)]);
+    expect(calls).toEqual([]);
+    expect(allMessages().map((m) => m.triggered)).toEqual([1, 1]);
   });
 });

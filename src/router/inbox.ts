@@ -3,6 +3,8 @@
  * users become their own group on first contact; unknown users get a pairing code (dm_policy
  * `pairing`) and nothing reaches an agent. Group chats must be registered; there, messages that do
  * not trigger the agent are kept as context. The whole batch is stored in one transaction.
+ * `approve <id>` / `deny <id>` answers a permission request, but only from an approver, and only
+ * once the message is stored (a redelivered copy is a duplicate and does nothing).
  */
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
@@ -12,7 +14,18 @@ import type { OutboxRepo } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
 import type { InboundMessage, InboundSink } from './ports.js';
 
-const APPROVAL_RE = /^\s*(approve|deny)\s+(p\d+)\s*$/i;
+/** `approve pk7m2qx` / `deny pk7m2qx`; the id's shape is REQUEST_ID_RE (sessions/request-ids.ts). */
+const APPROVAL_RE = /^\s*(approve|deny)\s+(p[a-km-np-z2-9]{6})\s*$/i;
+/** Refusals told to non-approvers, remembered so a flood of answers is not a flood of replies. */
+const TOLD_REFUSED_MAX = 1_000;
+
+/** An approval message that was stored; it is acted on after the batch commits. */
+type Answer = {
+  readonly m: InboundMessage;
+  readonly group: GroupRow;
+  readonly id: string;
+  readonly allow: boolean;
+};
 
 export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
 
@@ -31,8 +44,13 @@ export type InboxDeps = {
   readonly onOutbox: () => void;
   readonly log: Logger;
   readonly now?: () => number;
-  /** Answers a pending permission request of the group's agent; false when none matches. */
-  readonly approvals?: (groupFolder: string, requestId: string, allow: boolean) => boolean;
+  /**
+   * Answers a pending permission request of the group's agent for `decidedBy` (e.g.
+   * `telegram:12345`); false when none of this group's requests matches.
+   */
+  readonly approvals?: (groupFolder: string, requestId: string, allow: boolean, decidedBy: string) => boolean;
+  /** Whether this sender may answer permission requests (`[channels.telegram] approvers`). */
+  readonly isApprover?: (channel: string, senderId: string) => boolean;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
@@ -74,18 +92,23 @@ export class Inbox implements InboundSink {
   readonly stats: InboxStats = { accepted: 0, duplicates: 0, ignored: 0, pairingCodes: 0, rejected: 0 };
   #pairingFullWarned = false;
   readonly #toldAbout = new Set<string>();
+  readonly #toldRefused = new Set<string>();
   constructor(private readonly deps: InboxDeps) {}
 
   accept(batch: readonly InboundMessage[]): void {
     const queued = new Set<string>();
+    const answers: Answer[] = [];
     let outbox = false;
     this.deps.db.transaction(() => {
       for (const m of batch) {
-        const r = this.#oneSafely(m);
+        const r = this.#oneSafely(m, answers);
         if (r === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
-        if (r === 'pairing' || r === 'answered') outbox = true;
+        if (r === 'pairing') outbox = true;
       }
     })();
+    // Only now, with the messages durably stored (so a redelivered copy is known as one), do the
+    // answers act: an agent told "allow" cannot be told otherwise by a rolled-back transaction.
+    for (const a of answers) if (this.#answer(a)) outbox = true;
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
     if (outbox) this.deps.onOutbox();
@@ -107,11 +130,12 @@ export class Inbox implements InboundSink {
    */
   #oneSafely(
     m: InboundMessage,
-  ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answered' | 'rejected' {
+    answers: Answer[],
+  ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' | 'rejected' {
     const why = malformed(m);
     if (why !== undefined) return this.#reject(m, why);
     try {
-      return this.deps.db.transaction(() => this.#one(m))();
+      return this.deps.db.transaction(() => this.#one(m, answers))();
     } catch (err) {
       if (!isDataError(err)) throw err;
       return this.#reject(m, (err as Error).message);
@@ -142,7 +166,10 @@ export class Inbox implements InboundSink {
     throw new Unstorable(`no free folder for a direct chat with ${m.senderId}`);
   }
 
-  #one(m: InboundMessage): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answered' {
+  #one(
+    m: InboundMessage,
+    answers: Answer[],
+  ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' {
     let group = this.#groupFor(m);
     let triggered: boolean;
     if (m.chatType === 'private') {
@@ -176,13 +203,9 @@ export class Inbox implements InboundSink {
       }
       triggered = group.is_main === 1 || m.mentionsBot || m.replyToBot || this.#hasTrigger(group, m.text);
     }
-    // "approve p1" / "deny p1" answers a permission request the agent put to this chat. It is
-    // kept as context (and deduplicated like any message) but starts no turn.
+    // "approve <id>" / "deny <id>" answers a permission request the agent put to this chat. It is
+    // kept as context and starts no turn, whoever sent it: it is never an instruction to the agent.
     const approval = APPROVAL_RE.exec(m.text);
-    const requestId = approval?.[2]?.toLowerCase();
-    const allow = approval?.[1]?.toLowerCase() === 'approve';
-    const answered =
-      requestId !== undefined && this.deps.approvals?.(group.folder, requestId, allow) === true;
     const stored = this.deps.messages.insert({
       channel: m.channel,
       chatId: m.chatId,
@@ -192,22 +215,60 @@ export class Inbox implements InboundSink {
       senderName: m.senderName,
       text: m.text,
       ts: m.ts,
-      triggered: triggered && !answered,
+      triggered: triggered && approval === null,
     });
-    if (answered) {
-      const text = `${allow ? 'Approved' : 'Denied'} ${requestId}.`;
-      this.deps.outbox.add(
-        { channel: m.channel, chatId: m.chatId, groupFolder: group.folder, source: 'system', text },
-        this.#now(),
-      );
-      return 'answered';
-    }
     if (!stored) {
       this.stats.duplicates++;
       return 'duplicate';
     }
     this.stats.accepted++;
+    if (approval !== null) {
+      answers.push({
+        m,
+        group,
+        id: approval[2]!.toLowerCase(),
+        allow: approval[1]!.toLowerCase() === 'approve',
+      });
+      return 'answer';
+    }
     return triggered ? 'queued' : 'context';
+  }
+
+  /** Acts on one stored approval message; true when it put a reply in the outbox. */
+  #answer({ m, group, id, allow }: Answer): boolean {
+    const who = `${m.channel}:${m.senderId}`;
+    let text: string;
+    if (this.deps.isApprover?.(m.channel, m.senderId) !== true) {
+      this.deps.log.warn(
+        { group: group.folder, user: m.senderId, request: id },
+        'permission answer from someone who is not an approver; ignored',
+      );
+      // One reply per sender and request: enough to explain, too little to spam the chat with.
+      const key = `${m.channel}\n${m.chatId}\n${m.senderId}\n${id}`;
+      if (this.#toldRefused.has(key)) return false;
+      if (this.#toldRefused.size >= TOLD_REFUSED_MAX) this.#toldRefused.clear();
+      this.#toldRefused.add(key);
+      text = `Not done: only the operator's approvers can answer permission requests, and ${id} is unchanged.`;
+    } else if (this.deps.approvals?.(group.folder, id, allow, who) === true) {
+      this.deps.log.info(
+        { group: group.folder, request: id, allow, by: who },
+        'permission answered in the chat',
+      );
+      text = `${allow ? 'Approved' : 'Denied'} ${id}.`;
+    } else {
+      text = `There is no pending request ${id} in this chat: it was answered, it expired, or it is not this chat's.`;
+    }
+    try {
+      this.deps.outbox.add(
+        { channel: m.channel, chatId: m.chatId, groupFolder: group.folder, source: 'system', text },
+        this.#now(),
+      );
+      return true;
+    } catch (err) {
+      // The answer itself is done and recorded in the session's event log; only the notice is lost.
+      this.deps.log.error({ err, group: group.folder, request: id }, 'could not queue the answer notice');
+      return false;
+    }
   }
 
   #mayDm(m: InboundMessage): boolean {

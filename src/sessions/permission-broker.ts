@@ -2,7 +2,7 @@
  * Answers one session/request_permission: the daemon's own tools are let through (the tool
  * server authorizes them), the agent's permission_mode decides the rest, and `ask` parks the
  * request until the operator answers or the timeout rejects. Every decision lands in the event
- * log with the tool, who decided and how.
+ * log with the tool, how it was decided (`by`) and, for an answer, who gave it (`decided_by`).
  */
 import type { RequestPermissionRequest, RequestPermissionResponse } from '@agentclientprotocol/sdk';
 import type { PermissionMode } from './agents.js';
@@ -53,6 +53,7 @@ export async function answerPermission(
       mcp_server: tool.mcpServer ?? null,
       allow: decision.allow,
       by: decision.by,
+      decided_by: decision.decidedBy,
     },
     ctx.turn,
   );

@@ -1,3 +1,4 @@
+import { REQUEST_ID_RE, RequestIds } from './request-ids.js';
 import type { PermissionOption, RequestPermissionRequest } from '@agentclientprotocol/sdk';
 import { describe, expect, it } from 'vitest';
 import { decideByPolicy, PendingPermissions, toResponse, type RequestContext } from './permissions.js';
@@ -25,6 +26,7 @@ describe('decideByPolicy', () => {
         allow: true,
         optionId: 'yes',
         by: 'tool_server',
+        decidedBy: null,
       });
     // Another MCP server's tools are the policy's to decide.
     const foreign = { ...CTX, tool: { name: 'list_groups', mcpServer: 'evil' } };
@@ -52,11 +54,13 @@ describe('decideByPolicy', () => {
         allow: true,
         optionId: 'yes',
         by: 'policy',
+        decidedBy: null,
       });
       expect(decideByPolicy('deny-all', req(kind), CTX)).toEqual({
         allow: false,
         optionId: 'no',
         by: 'policy',
+        decidedBy: null,
       });
     }
   });
@@ -67,7 +71,7 @@ describe('decideByPolicy', () => {
     for (const kind of ['edit', 'delete', 'move', 'execute', 'other', undefined] as const)
       expect({ kind, d: decideByPolicy('approve-reads', req(kind), CTX) }).toEqual({
         kind,
-        d: { allow: false, optionId: 'no', by: 'policy' },
+        d: { allow: false, optionId: 'no', by: 'policy', decidedBy: null },
       });
   });
 
@@ -100,17 +104,29 @@ describe('PendingPermissions', () => {
     const p = new PendingPermissions();
     const asked = p.ask(req('edit', BOTH, 'edit main.ts'), 60_000, undefined, 1_000);
     expect(p.list()).toEqual([
-      { id: asked.id, title: 'edit main.ts', kind: 'edit', options: BOTH, askedAt: 1_000 },
+      {
+        id: asked.id,
+        title: 'edit main.ts',
+        kind: 'edit',
+        options: BOTH,
+        askedAt: 1_000,
+        expiresAt: 61_000,
+      },
     ]);
     let settled = false;
     void asked.decision.then(() => (settled = true));
     await new Promise((r) => setImmediate(r));
     expect(settled).toBe(false);
 
-    expect(p.answer(asked.id, true)?.id).toBe(asked.id);
-    expect(await asked.decision).toEqual({ allow: true, optionId: 'yes', by: 'operator' });
+    expect(p.answer(asked.id, true, 'telegram:111', 2_000)?.id).toBe(asked.id);
+    expect(await asked.decision).toEqual({
+      allow: true,
+      optionId: 'yes',
+      by: 'operator',
+      decidedBy: 'telegram:111',
+    });
     expect(p.list()).toEqual([]);
-    expect(p.answer(asked.id, false)).toBeUndefined(); // answered once only
+    expect(p.answer(asked.id, false, 'cli')).toBeUndefined(); // answered once only
   });
 
   it('answers the oldest request when no id is given, and rejects unknown ids', async () => {
@@ -118,11 +134,11 @@ describe('PendingPermissions', () => {
     const first = p.ask(req('edit'), 60_000);
     const second = p.ask(req('execute'), 60_000);
     expect(first.id).not.toBe(second.id);
-    expect(p.answer('p999', true)).toBeUndefined();
-    expect(p.answer(undefined, false)?.id).toBe(first.id);
-    expect(await first.decision).toEqual({ allow: false, optionId: 'no', by: 'operator' });
+    expect(p.answer('p999', true, 'cli')).toBeUndefined();
+    expect(p.answer(undefined, false, 'cli')?.id).toBe(first.id);
+    expect(await first.decision).toEqual({ allow: false, optionId: 'no', by: 'operator', decidedBy: 'cli' });
     expect(p.list().map((x) => x.id)).toEqual([second.id]);
-    p.answer(undefined, true);
+    p.answer(undefined, true, 'api');
     expect((await second.decision).allow).toBe(true);
   });
 
@@ -130,10 +146,38 @@ describe('PendingPermissions', () => {
     const p = new PendingPermissions();
     const asked = p.ask(req('edit'), 30);
     const t0 = Date.now();
-    expect(await asked.decision).toEqual({ allow: false, optionId: 'no', by: 'timeout' });
+    expect(await asked.decision).toEqual({ allow: false, optionId: 'no', by: 'timeout', decidedBy: null });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
     expect(p.list()).toEqual([]);
-    expect(p.answer(asked.id, true)).toBeUndefined(); // too late
+    expect(p.answer(asked.id, true, 'cli')).toBeUndefined(); // too late
+  });
+
+  it('refuses an answer past the deadline even before the timer has run (a busy event loop)', async () => {
+    const p = new PendingPermissions();
+    const asked = p.ask(req('edit'), 60_000, undefined, 1_000);
+    expect(p.answer(asked.id, true, 'telegram:111', 61_000)).toBeUndefined();
+    expect(await asked.decision).toEqual({ allow: false, optionId: 'no', by: 'timeout', decidedBy: null });
+    expect(p.list()).toEqual([]);
+  });
+
+  it('gives every request a random id, unique across sessions sharing one id source', () => {
+    const ids = new RequestIds();
+    const a = new PendingPermissions(ids);
+    const b = new PendingPermissions(ids);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      for (const p of [a, b]) {
+        const { id, decision } = p.ask(req('edit'), 60_000);
+        void decision;
+        expect(id).toMatch(REQUEST_ID_RE);
+        expect(seen.has(id)).toBe(false);
+        seen.add(id);
+      }
+    }
+    // Not p1, p2, …: consecutive ids share no counter (a guess from one's own id finds nothing).
+    expect([...seen].some((id) => /^p\d+$/.test(id))).toBe(false);
+    a.rejectAll();
+    b.rejectAll();
   });
 
   it('rejectAll settles everything pending as a rejection', async () => {

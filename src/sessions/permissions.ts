@@ -1,6 +1,7 @@
 /**
  * Answers session/request_permission by the agent's permission_mode. `ask` parks the request until
- * the operator decides (`agentforge session approve`) or a timeout rejects it.
+ * the operator decides (`agentforge session approve`, or an approver's reply in the group's chat)
+ * or a timeout rejects it.
  */
 import type {
   PermissionOption,
@@ -9,6 +10,7 @@ import type {
 } from '@agentclientprotocol/sdk';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { PermissionMode } from './agents.js';
+import { RequestIds } from './request-ids.js';
 import type { ToolIdentity } from './tool-identity.js';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5 * 60_000;
@@ -43,6 +45,11 @@ export type Decision = {
   readonly allow: boolean;
   readonly optionId: string | null;
   readonly by: 'policy' | 'tool_server' | 'operator' | 'timeout';
+  /**
+   * Who answered for the operator: `cli`/`api` (the control plane), `telegram:<user id>` (an
+   * approver in the chat); null when no person decided.
+   */
+  readonly decidedBy: string | null;
 };
 
 /** What the daemon knows about a request beyond the request itself. */
@@ -88,7 +95,7 @@ export function decideByPolicy(
   // The daemon's own tools authorize every call by the session's group (tools/tools.ts), so the
   // agent's permission policy does not stand between a group and its send_message.
   if (ctx.tool.mcpServer === DAEMON_TOOL_SERVER)
-    return { allow: true, optionId: pick(req.options, true), by: 'tool_server' };
+    return { allow: true, optionId: pick(req.options, true), by: 'tool_server', decidedBy: null };
   const allow =
     mode === 'approve-all'
       ? true
@@ -98,7 +105,7 @@ export function decideByPolicy(
           ? isWorkspaceRead(req, ctx)
           : undefined;
   if (allow === undefined) return undefined;
-  return { allow, optionId: pick(req.options, allow), by: 'policy' };
+  return { allow, optionId: pick(req.options, allow), by: 'policy', decidedBy: null };
 }
 
 export type PendingPermission = {
@@ -107,15 +114,18 @@ export type PendingPermission = {
   readonly kind: string;
   readonly options: readonly PermissionOption[];
   readonly askedAt: number;
+  /** Past this time the request is rejected and can no longer be answered. */
+  readonly expiresAt: number;
 };
 
-/** Requests waiting for the operator, per session. */
+/** Requests waiting for the operator, per session; ids come from the daemon-wide RequestIds. */
 export class PendingPermissions {
   readonly #pending = new Map<
     string,
     { info: PendingPermission; resolve: (d: Decision) => void; timer: NodeJS.Timeout }
   >();
-  #seq = 0;
+
+  constructor(private readonly ids: RequestIds = new RequestIds()) {}
 
   ask(
     req: RequestPermissionRequest,
@@ -126,31 +136,51 @@ export class PendingPermissions {
     },
     now = Date.now(),
   ): { id: string; decision: Promise<Decision> } {
-    const id = `p${++this.#seq}`;
+    const id = this.ids.next();
     const info: PendingPermission = {
       id,
       title: label.title,
       kind: label.kind,
       options: req.options,
       askedAt: now,
+      expiresAt: now + timeoutMs,
     };
     const decision = new Promise<Decision>((resolve) => {
-      const timer = setTimeout(
-        () => this.#settle(id, { allow: false, optionId: pick(req.options, false), by: 'timeout' }),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => this.#expire(id), timeoutMs);
       timer.unref();
       this.#pending.set(id, { info, resolve, timer });
     });
     return { id, decision };
   }
 
-  /** The operator's answer; false when no such request is pending. */
-  answer(id: string | undefined, allow: boolean): PendingPermission | undefined {
+  /**
+   * The operator's answer (the oldest request when `id` is undefined); undefined when no such
+   * request is pending. A request past its time is rejected here even if its timer has not run
+   * yet (a busy event loop), so an answer never beats the timeout by being late.
+   */
+  answer(
+    id: string | undefined,
+    allow: boolean,
+    decidedBy: string,
+    now = Date.now(),
+  ): PendingPermission | undefined {
     const entry = id === undefined ? [...this.#pending.values()][0] : this.#pending.get(id);
     if (entry === undefined) return undefined;
-    this.#settle(entry.info.id, { allow, optionId: pick(entry.info.options, allow), by: 'operator' });
+    if (now >= entry.info.expiresAt) {
+      this.#expire(entry.info.id);
+      return undefined;
+    }
+    this.#settle(entry.info.id, {
+      allow,
+      optionId: pick(entry.info.options, allow),
+      by: 'operator',
+      decidedBy,
+    });
     return entry.info;
+  }
+
+  has(id: string): boolean {
+    return this.#pending.has(id);
   }
 
   list(): PendingPermission[] {
@@ -160,7 +190,18 @@ export class PendingPermissions {
   /** Rejects everything pending (turn ended, process died, shutdown). */
   rejectAll(): void {
     for (const id of [...this.#pending.keys()])
-      this.#settle(id, { allow: false, optionId: null, by: 'timeout' });
+      this.#settle(id, { allow: false, optionId: null, by: 'timeout', decidedBy: null });
+  }
+
+  #expire(id: string): void {
+    const entry = this.#pending.get(id);
+    if (entry === undefined) return;
+    this.#settle(id, {
+      allow: false,
+      optionId: pick(entry.info.options, false),
+      by: 'timeout',
+      decidedBy: null,
+    });
   }
 
   #settle(id: string, d: Decision): void {

@@ -12,6 +12,7 @@ import { SessionError, SessionRequestError, type FailureKind } from './errors.js
 import type { EventLog } from './event-log.js';
 import { PendingPermissions } from './permissions.js';
 import type { Redactor } from './redact.js';
+import type { RequestIds } from './request-ids.js';
 import { ToolCallIndex } from './tool-identity.js';
 import { runTurn, type TurnResult } from './turn.js';
 import type { AgentSlots, Release } from './slots.js';
@@ -34,6 +35,8 @@ export type SessionDeps = {
   readonly onTurnEnd?: (outcome: string, ms: number) => void;
   /** The agent's credential values, scrubbed from failures and the per-turn log. */
   readonly redact?: Redactor;
+  /** The daemon-wide source of permission request ids (unique across sessions). */
+  readonly requestIds?: RequestIds;
 };
 
 type Queued = { text: string; resolve: (r: TurnResult) => void; reject: (e: Error) => void };
@@ -42,7 +45,7 @@ export type LiveState = 'cold' | 'starting' | 'idle' | 'busy';
 
 export class Session {
   readonly id: string;
-  readonly permissions = new PendingPermissions();
+  readonly permissions: PendingPermissions;
   /** The agent's recent tool calls, to match its permission requests (tool-identity.ts). */
   readonly toolCalls = new ToolCallIndex();
   live: LiveAgent | undefined;
@@ -68,6 +71,7 @@ export class Session {
     row: SessionRow,
   ) {
     this.id = row.id;
+    this.permissions = new PendingPermissions(deps.requestIds);
   }
 
   get row(): SessionRow {

@@ -22,6 +22,7 @@ import { answerPermission } from './permission-broker.js';
 import { DEFAULT_ASK_TIMEOUT_MS } from './permissions.js';
 import { EventLog } from './event-log.js';
 import { Redactor } from './redact.js';
+import { RequestIds } from './request-ids.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
@@ -67,6 +68,8 @@ const MEMORY_FILE_TEMPLATE = "# Memory\n\nNotes this group's agent keeps between
 export class Supervisor {
   readonly #sessions = new Map<string, Session>();
   readonly slots: AgentSlots;
+  /** One id source for every session: a request id names one request in the whole daemon. */
+  readonly #requestIds = new RequestIds();
   readonly memoryCap: MemoryCapMethod = memoryCapMethod();
   #closing = false;
 
@@ -140,6 +143,7 @@ export class Supervisor {
         start: (s) => this.#start(s, spec),
         resumeFailed: (s, failure, previous) => this.#resumeFailed(s, failure, previous),
         maxQueue: this.deps.maxQueue,
+        requestIds: this.#requestIds,
       },
       row,
     );
@@ -177,12 +181,16 @@ export class Supervisor {
     rmSync(join(this.deps.sessionsDir, id), { recursive: true, force: true });
   }
 
-  /** Answers a pending permission request of a group's session (an `approve p1` reply in the chat). */
-  answerForGroup(groupFolder: string, requestId: string, allow: boolean): boolean {
+  /**
+   * Answers a pending permission request of a group's session (an approver's `approve pk7m2qx`
+   * in the chat). A request of another group's session is not answered: ids are unique in the
+   * daemon, so the id alone would otherwise let one chat decide for another.
+   */
+  answerForGroup(groupFolder: string, requestId: string, allow: boolean, decidedBy: string): boolean {
     for (const s of this.#sessions.values()) {
-      if (!s.permissions.list().some((p) => p.id === requestId)) continue;
-      if (s.row.group_folder !== groupFolder) continue;
-      return s.permissions.answer(requestId, allow) !== undefined;
+      if (!s.permissions.has(requestId)) continue;
+      if (s.row.group_folder !== groupFolder) return false;
+      return s.permissions.answer(requestId, allow, decidedBy) !== undefined;
     }
     return false;
   }

@@ -50,7 +50,7 @@ describe('permissions and the workspace', () => {
     expect(await reply(h, id, 'ask execute rm -rf')).toBe('permission: reject');
     const decisions = (await apiEvents(h, id)).filter((e) => e.kind === 'permission').map((e) => e.data);
     expect(decisions).toMatchObject([
-      { kind: 'read', allow: true, by: 'policy' },
+      { kind: 'read', allow: true, by: 'policy', decided_by: null },
       { kind: 'edit', allow: false, by: 'policy' },
       { kind: 'execute', allow: false, by: 'policy' },
     ]);
@@ -80,7 +80,7 @@ describe('permissions and the workspace', () => {
     expect(turnReply(evs, 1)).toBe('permission: allow');
     expect(evs.filter((e) => e.kind.startsWith('permission')).map((e) => [e.kind, e.data])).toMatchObject([
       ['permission_asked', { id: req.id, kind: 'edit', title: 'thing' }],
-      ['permission', { id: req.id, allow: true, by: 'operator' }],
+      ['permission', { id: req.id, allow: true, by: 'operator', decided_by: 'cli' }],
     ]);
     expect((await show(h, id)).pending_permissions).toEqual([]);
 

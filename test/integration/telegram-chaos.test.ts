@@ -5,8 +5,9 @@
  * between sending it and recording that it was sent) are counted and printed.
  *
  * "Answered" counts the way the router answers: one turn takes every queued message of the chat,
- * the newest verbatim (the demo agent echoes it first) and the earlier ones listed as context, so
- * message N is answered by a delivered reply that starts with "mN" or lists "echo mN".
+ * the newest as the message to answer (the demo agent echoes it first) and the earlier ones quoted
+ * as context (docs/agents.md, "Prompts"), so message N is answered by a delivered reply that starts
+ * with "mN" or quotes "> echo mN".
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,7 +36,8 @@ function coverage(replies: readonly string[]): Map<number, number> {
     const own = /^m(\d+)$/.exec(head);
     if (own) bump(Number(own[1]));
     for (const line of rest) {
-      const ctx = /^\d\d:\d\d .*: echo m(\d+)$/.exec(line);
+      // Replies reach the fake as Telegram HTML: the quote's ">" is "&gt;" there.
+      const ctx = /^(?:>|&gt;) echo m(\d+)$/.exec(line);
       if (ctx) bump(Number(ctx[1]));
     }
   }

@@ -154,7 +154,7 @@ export function registerSession(program: Command, ctx: () => Ctx): void {
       const res = await c.call<{ request: { id: string; title: string } }>(
         'POST',
         `/api/sessions/${enc(id)}/approve`,
-        { request_id: request, allow: !opts.deny },
+        { request_id: request, allow: !opts.deny, via: 'cli' },
       );
       c.out.print(res, (w) =>
         w(`${opts.deny ? 'denied' : 'approved'} ${res.request.id} "${res.request.title}"`),
