@@ -121,6 +121,8 @@ const telegramSection = z
     bot_pool: z.array(secretRef).default([]),
     poll_timeout: duration.prefault('30s'),
     stall_threshold: duration.prefault('90s'),
+    /** How long to wait after a 409 conflict (another instance polling) before polling again. */
+    conflict_retry: duration.prefault('10s'),
     rate_per_chat_per_s: z.number().positive().default(1),
     rate_per_group_per_min: z.number().positive().default(20),
     rate_global_per_s: z.number().positive().default(30),

@@ -68,6 +68,7 @@ export async function createChat(deps: {
         apiRoot: tg.api_root,
         pollTimeoutMs: tg.poll_timeout,
         stallMs: tg.stall_threshold,
+        conflictRetryMs: tg.conflict_retry,
         limits: {
           perChatPerS: tg.rate_per_chat_per_s,
           perGroupPerMin: tg.rate_per_group_per_min,

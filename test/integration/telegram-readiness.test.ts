@@ -36,7 +36,8 @@ async function readyz(h: TestHome): Promise<{ status: number; body: Readyz }> {
 
 describe('telegram readiness', () => {
   it('reports a 409 conflict in /readyz and status, and recovers when it clears', async () => {
-    s = await startWithTelegram('', (tg) =>
+    // A short conflict_retry keeps the test quick; the default is 10 s.
+    s = await startWithTelegram('conflict_retry = "2s"\n', (tg) =>
       tg.inject(
         'getUpdates',
         { kind: 'error', status: 409, description: 'Conflict: terminated by other getUpdates request' },
@@ -73,8 +74,8 @@ describe('telegram readiness', () => {
     expect(after.body).toEqual({ ready: true, reasons: [] });
     // While in conflict the poller waits between attempts instead of fighting the other instance.
     const polls = s.tg.callsOf('getUpdates');
-    expect(polls[1]!.at - polls[0]!.at).toBeGreaterThanOrEqual(5_000);
-    expect(polls[2]!.at - polls[1]!.at).toBeGreaterThanOrEqual(5_000);
+    expect(polls[1]!.at - polls[0]!.at).toBeGreaterThanOrEqual(2_000);
+    expect(polls[2]!.at - polls[1]!.at).toBeGreaterThanOrEqual(2_000);
     const cleared = (await s.h.json<Status>(['status'])).channels.find((c) => c.name === 'telegram');
     expect(cleared).toMatchObject({ connected: true, error: null });
     s.tg.pushMessage({ chatId: 111, from: ANN, text: 'echo back in business' });

@@ -14,7 +14,6 @@ import { toInbound, type BotIdentity } from './updates.js';
 export const TELEGRAM_MAX_MESSAGE = 4096;
 const BACKOFF_MIN_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
-const CONFLICT_RETRY_MS = 10_000;
 
 /** grammY types its signal with the abort-controller shim; Node's native signal is what it uses at run time. */
 type GrammySignal = Parameters<Api['getUpdates']>[1];
@@ -26,6 +25,8 @@ export type TelegramOptions = {
   readonly pollTimeoutMs: number;
   /** How long past the long-poll timeout a getUpdates may take before it is torn down. */
   readonly stallMs: number;
+  /** The wait after a 409 conflict before polling again (`conflict_retry`). */
+  readonly conflictRetryMs: number;
   readonly limits: ChannelLimits;
   readonly offset: { readonly load: () => number | undefined; readonly save: (offset: number) => void };
   readonly log: Logger;
@@ -163,7 +164,7 @@ export class TelegramChannel implements Channel {
       this.stats.conflicts++;
       if (!this.#conflict) this.opts.log.error('telegram 409 conflict: another instance is polling this bot');
       this.#conflict = true;
-      return CONFLICT_RETRY_MS;
+      return this.opts.conflictRetryMs;
     }
     if (err instanceof GrammyError && err.error_code === 401) {
       this.#error = 'unauthorized: the bot token was rejected (401)';
