@@ -1,5 +1,5 @@
 /** The router's TurnPort over the session supervisor: each group has one current session. */
-import { SessionError } from '../sessions/errors.js';
+import { SessionError, SessionRequestError } from '../sessions/errors.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Session } from '../sessions/session.js';
 import { TurnFailure, type TurnPort } from '../router/ports.js';
@@ -16,8 +16,10 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
     if (current !== null && current !== undefined) {
       try {
         return supervisor.get(current);
-      } catch {
-        // removed: start a new one below
+      } catch (err) {
+        // Only a session that is gone is replaced; any other error must not silently start a
+        // new conversation (the group's context would be lost).
+        if (!(err instanceof SessionRequestError && err.code === 'session_not_found')) throw err;
       }
     }
     const s = supervisor.create({ agent: agent ?? undefined, group: folder });

@@ -58,7 +58,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return await boot(opts, lock, cleanup, booting);
   } catch (err) {
     booting.log?.fatal({ err }, 'daemon failed to start');
-    await runCleanup(cleanup);
+    await runCleanup(cleanup, booting.log);
     throw err;
   }
 }
@@ -281,7 +281,7 @@ async function boot(
   automation.scheduler.stop();
   await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
   removeSignals(); // only now: a second SIGTERM during the drain must reach the forced exit
-  await runCleanup(cleanup);
+  await runCleanup(cleanup, log);
   stopped();
   return 0;
 }
@@ -307,12 +307,13 @@ function storeAnswers(db: Db): boolean {
   }
 }
 
-async function runCleanup(steps: Array<() => void | Promise<void>>): Promise<void> {
+async function runCleanup(steps: Array<() => void | Promise<void>>, log?: Logger): Promise<void> {
   for (const step of steps) {
     try {
       await step();
-    } catch {
+    } catch (err) {
       // Shutdown keeps going: a failure to close one thing must not keep the rest open.
+      log?.error({ err }, 'a shutdown step failed; going on with the rest');
     }
   }
   steps.length = 0;

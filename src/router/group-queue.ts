@@ -28,6 +28,10 @@ export type GroupQueueDeps = {
   readonly log: Logger;
 };
 
+/** After a database error, how soon a stuck batch is handed back to the queue (doubling). */
+const REQUEUE_AFTER_ERROR_MS = 5_000;
+const REQUEUE_AFTER_ERROR_MAX_MS = 5 * 60_000;
+
 export class GroupQueue {
   readonly #running = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
@@ -70,17 +74,38 @@ export class GroupQueue {
 
   async #work(folder: string): Promise<void> {
     this.#running.add(folder);
+    let batch: ReturnType<MessagesRepo['nextBatch']> = [];
     try {
       while (!this.#stopped) {
-        const batch = this.deps.messages.nextBatch(folder, Date.now());
+        batch = this.deps.messages.nextBatch(folder, Date.now());
         if (batch.length === 0) break;
         await this.#turn(folder, batch);
       }
     } catch (err) {
-      this.deps.log.error({ err, group: folder }, 'group worker failed');
+      // A database error while recording the turn's outcome: the batch would stay `processing`
+      // until the next boot. Hand it back to the queue as soon as the database lets us.
+      this.deps.log.error({ err, group: folder }, 'group worker failed; the batch will be queued again');
+      this.#requeueLater(
+        batch.map((m) => m.id),
+        (err as Error).message,
+      );
     } finally {
       this.#running.delete(folder);
     }
+  }
+
+  #requeueLater(ids: readonly number[], why: string, delayMs = REQUEUE_AFTER_ERROR_MS): void {
+    if (ids.length === 0 || this.#stopped) return;
+    const t = setTimeout(() => {
+      try {
+        this.deps.messages.requeueStuck(ids, Date.now(), `internal: ${why}`);
+        this.kick();
+      } catch (err) {
+        this.deps.log.error({ err }, 'could not queue the batch again; retrying');
+        this.#requeueLater(ids, why, Math.min(delayMs * 2, REQUEUE_AFTER_ERROR_MAX_MS));
+      }
+    }, delayMs);
+    t.unref();
   }
 
   async #turn(folder: string, batch: ReturnType<MessagesRepo['nextBatch']>): Promise<void> {

@@ -115,6 +115,17 @@ export class MessagesRepo {
     this.db.transaction(() => ids.forEach((id) => stmt.run(nextAttemptAt, error, id)))();
   }
 
+  /** Like requeue, but only for messages still `processing` (a turn whose outcome was never recorded). */
+  requeueStuck(ids: readonly number[], nextAttemptAt: number, error: string): number {
+    const stmt = sql(
+      this.db,
+      "UPDATE messages SET status = CASE WHEN triggered = 1 THEN 'queued' ELSE 'context' END, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'processing'",
+    );
+    let n = 0;
+    this.db.transaction(() => ids.forEach((id) => (n += stmt.run(nextAttemptAt, error, id).changes)))();
+    return n;
+  }
+
   markFailed(ids: readonly number[], error: string): void {
     const stmt = sql(this.db, "UPDATE messages SET status = 'failed', last_error = ? WHERE id = ?");
     this.db.transaction(() => ids.forEach((id) => stmt.run(error, id)))();
