@@ -21,10 +21,8 @@ import { migrate } from '../../src/store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../../src/store/migrations/index.js';
 import { OutboxRepo } from '../../src/store/outbox-repo.js';
 import { PairingRepo } from '../../src/store/pairing-repo.js';
-import { scaled } from '../helpers/chaos.js';
+import { fuzzParams } from '../helpers/chaos.js';
 
-const seedFromEnv = Number(process.env['CHAOS_SEED']);
-const SEED = Number.isInteger(seedFromEnv) && seedFromEnv > 0 ? seedFromEnv : undefined;
 let runs = 0;
 afterAll(() => console.log(`fuzz-folders: ${runs} runs`));
 
@@ -81,7 +79,7 @@ describe('group folders, fuzzed', () => {
           if (reservedFolder(f) !== undefined && GROUP_FOLDER_RE.test(f)) expect(res.status).toBe(400);
         }
       }),
-      { numRuns: scaled(300, 1_500), ...(SEED === undefined ? {} : { seed: SEED }) },
+      fuzzParams(300),
     );
   });
 });

@@ -22,14 +22,9 @@ import { migrate } from '../../src/store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../../src/store/migrations/index.js';
 import { OutboxRepo } from '../../src/store/outbox-repo.js';
 import { MAX_PENDING_CODES, PAIRING_TTL_MS, PairingRepo } from '../../src/store/pairing-repo.js';
-import { scaled } from '../helpers/chaos.js';
+import { fuzzParams } from '../helpers/chaos.js';
 
-const seedFromEnv = Number(process.env['CHAOS_SEED']);
-const SEED = Number.isInteger(seedFromEnv) && seedFromEnv > 0 ? seedFromEnv : undefined;
-const params = (quick: number): fc.Parameters<unknown> => ({
-  numRuns: scaled(quick, quick * 5),
-  ...(SEED === undefined ? {} : { seed: SEED }),
-});
+const params = fuzzParams;
 let runs = 0;
 afterAll(() => console.log(`fuzz-pairing: ${runs} runs`));
 

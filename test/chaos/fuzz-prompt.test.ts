@@ -15,14 +15,9 @@ import { parseChatPrompt } from '../../src/demo-agent/chat-prompt.js';
 import { buildPrompt, INTRO, LINE_BREAK_RE } from '../../src/router/prompt.js';
 import type { MessageRow } from '../../src/store/messages-repo.js';
 import type { OutboxRow } from '../../src/store/outbox-repo.js';
-import { scaled } from '../helpers/chaos.js';
+import { fuzzParams } from '../helpers/chaos.js';
 
-const seedFromEnv = Number(process.env['CHAOS_SEED']);
-const SEED = Number.isInteger(seedFromEnv) && seedFromEnv > 0 ? seedFromEnv : undefined;
-const params = (quick: number): fc.Parameters<unknown> => ({
-  numRuns: scaled(quick, quick * 5),
-  ...(SEED === undefined ? {} : { seed: SEED }),
-});
+const params = fuzzParams;
 let runs = 0;
 afterAll(() => console.log(`fuzz-prompt: ${runs} runs`));
 

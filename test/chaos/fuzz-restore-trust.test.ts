@@ -31,15 +31,10 @@ import { EventLog } from '../../src/sessions/event-log.js';
 import { openDatabase } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../../src/store/migrations/index.js';
-import { scaled } from '../helpers/chaos.js';
+import { fuzzParams } from '../helpers/chaos.js';
 import { testConfig } from '../helpers/harness.js';
 
-const seedFromEnv = Number(process.env['CHAOS_SEED']);
-const SEED = Number.isInteger(seedFromEnv) && seedFromEnv > 0 ? seedFromEnv : undefined;
-const params = (quick: number): fc.Parameters<unknown> => ({
-  numRuns: scaled(quick, quick * 5),
-  ...(SEED === undefined ? {} : { seed: SEED }),
-});
+const params = fuzzParams;
 const outcomes = { restored: 0, refused: 0 };
 afterAll(() => console.log(`fuzz-restore-trust: restored=${outcomes.restored}, refused=${outcomes.refused}`));
 

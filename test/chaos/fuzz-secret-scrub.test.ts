@@ -14,15 +14,9 @@ import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { namesASecret } from '../../src/config/secrets.js';
 import { Redactor } from '../../src/sessions/redact.js';
-import { scaled } from '../helpers/chaos.js';
+import { fuzzParams } from '../helpers/chaos.js';
 
-const seedFromEnv = Number(process.env['CHAOS_SEED']);
-const SEED = Number.isInteger(seedFromEnv) && seedFromEnv > 0 ? seedFromEnv : undefined;
-/** fast-check parameters: bounded runs, and the seed when one is given. */
-const params = (quick: number): fc.Parameters<unknown> => ({
-  numRuns: scaled(quick, quick * 5),
-  ...(SEED === undefined ? {} : { seed: SEED }),
-});
+const params = fuzzParams;
 
 /** Cuts text at the given (sorted, deduplicated) points. */
 function cut(text: string, points: number[]): string[] {

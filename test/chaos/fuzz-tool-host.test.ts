@@ -12,14 +12,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostnameOf as apiHostnameOf } from '../../src/api/guards.js';
 import { hostnameOf, serveTools, type ToolEndpoint } from '../../src/tools/http.js';
-import { scaled } from '../helpers/chaos.js';
+import { fuzzParams } from '../helpers/chaos.js';
 
-const seedFromEnv = Number(process.env['CHAOS_SEED']);
-const SEED = Number.isInteger(seedFromEnv) && seedFromEnv > 0 ? seedFromEnv : undefined;
-const params = (quick: number): fc.Parameters<unknown> => ({
-  numRuns: scaled(quick, quick * 5),
-  ...(SEED === undefined ? {} : { seed: SEED }),
-});
+const params = fuzzParams;
 let runs = 0;
 afterAll(() => console.log(`fuzz-tool-host: ${runs} runs`));
 

@@ -27,15 +27,9 @@ import {
   WorkspaceAccessError,
   writeWorkspaceFile,
 } from '../../src/sessions/workspace-fs.js';
-import { scaled } from '../helpers/chaos.js';
+import { fuzzParams } from '../helpers/chaos.js';
 
-const seedFromEnv = Number(process.env['CHAOS_SEED']);
-const SEED = Number.isInteger(seedFromEnv) && seedFromEnv > 0 ? seedFromEnv : undefined;
-/** fast-check parameters: bounded runs, and the seed when one is given. */
-const params = (quick: number): fc.Parameters<unknown> => ({
-  numRuns: scaled(quick, quick * 5),
-  ...(SEED === undefined ? {} : { seed: SEED }),
-});
+const params = fuzzParams;
 
 const SECRET = 'OUTSIDE-SECRET';
 

@@ -210,3 +210,13 @@ export function procSample(pid: number): { rssKb: number; fds: number } {
   const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
   return { rssKb, fds: readdirSync(`/proc/${pid}/fd`).length };
 }
+
+/**
+ * fast-check parameters for the fuzz files: `quick` runs (×5 with CHAOS_LONG=1), and the seed
+ * from CHAOS_SEED when one is given, so a printed failure can be replayed.
+ */
+export function fuzzParams(quick: number): { numRuns: number; seed?: number } {
+  const fromEnv = Number(process.env['CHAOS_SEED']);
+  const seed = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
+  return { numRuns: scaled(quick, quick * 5), ...(seed === undefined ? {} : { seed }) };
+}
