@@ -15,7 +15,6 @@ export type GroupRoutesDeps = {
   readonly agentExists: (name: string) => boolean;
   /** True when a folder already holds a workspace or sessions (a group removed earlier). */
   readonly folderInUse: (folder: string) => boolean;
-  readonly onOutbox: () => void;
 };
 
 const addGroup = z.strictObject({
@@ -103,7 +102,6 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
       },
       now,
     );
-    deps.onOutbox();
     return c.json({ approved: row.user_id, user_name: row.user_name, channel: row.channel });
   });
 
@@ -122,7 +120,6 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
       },
       Date.now(),
     );
-    deps.onOutbox();
     return c.json({ outbox_id: id, group: group.folder }, 202);
   });
 

@@ -71,7 +71,6 @@ export async function createAutomation(deps: {
         outbox: chat.outboxRepo,
         tasks,
         taskRows: tasksRepo,
-        onOutbox: () => chat.outbox.kick(),
         allow: (c) => rate.allow(c.sessionId),
         recordCall: (c, name, args) =>
           supervisor.record(c.sessionId, 'tool_call', { name, args: capped(args) }),
@@ -120,7 +119,6 @@ export async function createAutomation(deps: {
           Date.now(),
         );
       },
-      afterDeliver: () => chat.outbox.kick(),
     },
   });
   holder.scheduler = scheduler;

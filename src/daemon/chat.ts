@@ -87,6 +87,8 @@ export async function createChat(deps: {
   }
 
   const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
+  // Every row added to the outbox, by whom ever, wakes the worker: one operation, not two.
+  outboxRepo.onAdded(() => outbox.kick());
   const queue = new GroupQueue({
     db,
     groups,
@@ -94,7 +96,6 @@ export async function createChat(deps: {
     outbox: outboxRepo,
     turns: groupTurns(deps.supervisor, groups, deps.sessions),
     channels,
-    onOutbox: () => outbox.kick(),
     log: log.child({ component: 'router' }),
   });
   const approvers = telegramApprovers(tg);
@@ -111,7 +112,6 @@ export async function createChat(deps: {
     allowedUsers: tg.allowed_users.map(String),
     trigger: () => tg.trigger ?? channels.get('telegram')?.botMention ?? null,
     onQueued: () => queue.kick(),
-    onOutbox: () => outbox.kick(),
     log: log.child({ component: 'inbox' }),
   });
 
@@ -126,7 +126,6 @@ export async function createChat(deps: {
       { channel: group.channel, chatId: group.chat_id, groupFolder: folder, source: 'system', text },
       Date.now(),
     );
-    outbox.kick();
   };
 
   for (const ch of channels.values()) {
@@ -176,7 +175,6 @@ export async function createChat(deps: {
           }
         },
         folderInUse,
-        onOutbox: () => outbox.kick(),
       });
     },
     channelStatus(): ChannelStatus[] {

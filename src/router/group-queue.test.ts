@@ -29,7 +29,6 @@ function queue(): GroupQueue {
     outbox,
     turns,
     channels: new Map(),
-    onOutbox: () => undefined,
     log: pino({ level: 'silent' }),
   });
 }

@@ -24,7 +24,6 @@ export type GroupQueueDeps = {
   readonly outbox: OutboxRepo;
   readonly turns: TurnPort;
   readonly channels: ReadonlyMap<string, Channel>;
-  readonly onOutbox: () => void;
   readonly log: Logger;
 };
 
@@ -143,7 +142,6 @@ export class GroupQueue {
           );
         messages.markDone(ids, Date.now());
       })();
-      this.deps.onOutbox();
     } catch (err) {
       const kind = err instanceof TurnFailure ? err.kind : 'internal';
       const message = (err as Error).message;
@@ -161,7 +159,6 @@ export class GroupQueue {
             Date.now(),
           );
         })();
-        this.deps.onOutbox();
         this.deps.log.error({ group: folder, kind, err: message }, 'turn failed for good');
       } else {
         const retryAt = Date.now() + TURN_RETRY_BASE_MS * 2 ** (attempts - 1);

@@ -25,7 +25,6 @@ let outbox: OutboxRepo;
 let pairing: PairingRepo;
 let now: number;
 let queuedCalls: Array<ReadonlySet<string>>;
-let outboxKicks: number;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'af-inbox-'));
@@ -37,7 +36,6 @@ beforeEach(() => {
   pairing = new PairingRepo(db);
   now = T0;
   queuedCalls = [];
-  outboxKicks = 0;
 });
 
 afterEach(() => {
@@ -62,7 +60,6 @@ function inboxDeps(opts: InboxOpts = {}): ConstructorParameters<typeof Inbox>[0]
     allowedUsers: opts.allowedUsers ?? ['111'],
     trigger: () => (opts.trigger === undefined ? '@forge_test_bot' : opts.trigger),
     onQueued: (g) => queuedCalls.push(new Set(g)),
-    onOutbox: () => outboxKicks++,
     log: pino({ level: 'silent' }),
     now: () => now,
   };
@@ -116,7 +113,6 @@ describe('direct chats, dm_policy = pairing', () => {
     expect(row).toMatchObject({ chat_id: '222', source: 'system', group_folder: null });
     const code = codeIn(row!.text);
     expect(code).toMatch(CODE);
-    expect(outboxKicks).toBe(1);
     expect(pairing.pending(now)).toMatchObject([{ code, user_id: '222', expires_at: T0 + 3_600_000 }]);
     expect(ib.stats.pairingCodes).toBe(1);
   });

@@ -41,7 +41,6 @@ export type InboxDeps = {
   /** Default trigger word in groups, e.g. "@Andy"; the bot's own @mention always works too. */
   readonly trigger: () => string | null;
   readonly onQueued: (groups: ReadonlySet<string>) => void;
-  readonly onOutbox: () => void;
   readonly log: Logger;
   readonly now?: () => number;
   /**
@@ -98,20 +97,16 @@ export class Inbox implements InboundSink {
   accept(batch: readonly InboundMessage[]): void {
     const queued = new Set<string>();
     const answers: Answer[] = [];
-    let outbox = false;
     this.deps.db.transaction(() => {
       for (const m of batch) {
-        const r = this.#oneSafely(m, answers);
-        if (r === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
-        if (r === 'pairing') outbox = true;
+        if (this.#oneSafely(m, answers) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
       }
     })();
     // Only now, with the messages durably stored (so a redelivered copy is known as one), do the
     // answers act: an agent told "allow" cannot be told otherwise by a rolled-back transaction.
-    for (const a of answers) if (this.#answer(a)) outbox = true;
+    for (const a of answers) this.#answer(a);
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
-    if (outbox) this.deps.onOutbox();
   }
 
   #now(): number {

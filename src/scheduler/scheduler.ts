@@ -19,9 +19,8 @@ export type MissedRunPolicy = 'skip' | 'run-once' | 'catch-up';
 export type TaskPort = {
   /** Runs the task's prompt; resolves with the reply or rejects with an error that has a `kind`. */
   readonly run: (task: TaskRow) => Promise<string>;
-  /** Commits the run's output for delivery (inside the caller's transaction). */
+  /** Commits the run's output for delivery (inside the caller's transaction; the outbox wakes itself). */
   readonly deliver: (task: TaskRow, text: string) => void;
-  readonly afterDeliver: () => void;
 };
 
 export type SchedulerDeps = {
@@ -197,7 +196,6 @@ export class Scheduler {
         });
         if (reply.trim() !== '') port.deliver(task, reply);
       })();
-      port.afterDeliver();
     } catch (err) {
       const now = Date.now();
       const kind = (err as { kind?: string }).kind ?? 'internal';

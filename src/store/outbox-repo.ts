@@ -34,7 +34,19 @@ export type NewOutbox = {
 };
 
 export class OutboxRepo {
+  readonly #listeners: Array<() => void> = [];
+  #wakeQueued = false;
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Calls `fn` after rows were added: the delivery worker subscribes, so queueing a message is
+   * one operation and no caller has to remember to wake it. Deferred to the next turn of the
+   * event loop, so a row added inside a caller's transaction is committed before it is read.
+   */
+  onAdded(fn: () => void): void {
+    this.#listeners.push(fn);
+  }
 
   add(m: NewOutbox, now: number): number {
     const res = sql(
@@ -51,7 +63,17 @@ export class OutboxRepo {
       now,
       now,
     );
+    this.#wake();
     return Number(res.lastInsertRowid);
+  }
+
+  #wake(): void {
+    if (this.#wakeQueued || this.#listeners.length === 0) return;
+    this.#wakeQueued = true;
+    setImmediate(() => {
+      this.#wakeQueued = false;
+      for (const fn of this.#listeners) fn();
+    });
   }
 
   get(id: number): OutboxRow | undefined {

@@ -61,7 +61,6 @@ beforeEach(async () => {
         outbox,
         tasks: service,
         taskRows: tasks,
-        onOutbox: () => undefined,
         allow: (c) => rate.allow(c.sessionId),
         recordCall: (c, name) => recorded.push({ kind: 'tool_call', session: c.sessionId, name }),
         record: (c, name, _args, result) =>

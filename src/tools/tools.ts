@@ -25,7 +25,6 @@ export type ToolDeps = {
   readonly outbox: OutboxRepo;
   readonly tasks: TaskService;
   readonly taskRows: TasksRepo;
-  readonly onOutbox: () => void;
   /** A validated call within the rate limit, before it runs. */
   readonly recordCall: (caller: Caller, tool: string, args: unknown) => void;
   readonly record: (caller: Caller, tool: string, args: unknown, result: CallToolResult) => void;
@@ -127,7 +126,6 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
         },
         Date.now(),
       );
-      deps.onOutbox();
       return `queued message #${id} for delivery to ${group.folder}`;
     },
   );

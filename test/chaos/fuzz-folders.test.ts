@@ -45,7 +45,6 @@ groupRoutes(app, {
   outbox: new OutboxRepo(db),
   agentExists: () => true,
   folderInUse: (f) => leftBehind.has(f),
-  onOutbox: () => undefined,
 });
 
 const folder = fc.oneof(

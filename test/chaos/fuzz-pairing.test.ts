@@ -73,7 +73,6 @@ describe('fuzz: pairing', () => {
           allowedUsers: [],
           trigger: () => null,
           onQueued: () => undefined,
-          onOutbox: () => undefined,
           log: pino({ level: 'silent' }),
           now: () => now,
         });

@@ -492,7 +492,6 @@ describe('fuzz (b): the Telegram update handler', () => {
       allowedUsers: ['111', 'abc', '1.5', '1_5'],
       trigger: () => '@forge_test_bot',
       onQueued: () => undefined,
-      onOutbox: () => undefined,
       log: silent,
     });
     try {
@@ -580,7 +579,6 @@ describe('fuzz (c): MCP tool arguments', () => {
           outbox: new OutboxRepo(db),
           tasks,
           taskRows,
-          onOutbox: () => undefined,
           recordCall: () => undefined,
           record: () => undefined,
           allow: () => true,
