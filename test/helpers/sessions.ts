@@ -218,3 +218,12 @@ export function startTimeOf(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/** The NUL-separated command line of pid, or '' when it is gone. */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
