@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { AgentCapabilities, McpServer } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import { resolveSecret, SecretError } from '../config/secrets.js';
@@ -25,7 +25,8 @@ import { Redactor } from './redact.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
-import type { SandboxGuard } from '../config/sandbox-paths.js';
+import { sandboxPathProblem, type SandboxGuard } from '../config/sandbox-paths.js';
+import { PRESETS } from './presets.js';
 import { sandboxCommand } from './sandbox.js';
 import { probeSandbox, sandboxDecision, type SandboxDecision, type SandboxProbe } from './sandbox-probe.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
@@ -330,7 +331,12 @@ export class Supervisor {
     );
     let base = { command: spec.command, args: [...spec.args] };
     if (decision.sandboxed && this.sandboxProbe.ok) {
-      const stateDir = agentStateDir(this.deps.agentsDir, spec.name);
+      const guard = this.deps.sandboxGuard ?? {
+        home: dirname(this.deps.agentsDir),
+        userHomes: [],
+        secretFiles: [],
+      };
+      const stateDir = sandboxStateDir(spec, this.deps.agentsDir, guard);
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
       const wrapped = sandboxCommand({
         bwrap: this.sandboxProbe.bwrap,
@@ -341,7 +347,7 @@ export class Supervisor {
         env,
         readOnly: spec.sandbox.readOnly,
         readWrite: spec.sandbox.readWrite,
-        guard: this.deps.sandboxGuard ?? { home: dirname(this.deps.agentsDir), userHomes: [], secretFiles: [] },
+        guard,
       });
       base = { command: wrapped.command, args: wrapped.args };
       env = wrapped.env;
@@ -435,6 +441,18 @@ export class Supervisor {
     });
     return live;
   }
+}
+
+/**
+ * The directory a sandboxed agent keeps its state in: `<home>/agents/<name>/`, or the one the
+ * operator pointed the preset's variable at in `env` (CODEX_HOME = "/srv/codex"), when that one
+ * may be shown at all; the adapter would find nothing there otherwise.
+ */
+function sandboxStateDir(spec: AgentSpec, agentsDir: string, guard: SandboxGuard): string {
+  const variable = spec.preset === null ? undefined : PRESETS[spec.preset]?.state?.env;
+  const own = variable === undefined ? undefined : spec.env[variable];
+  if (own !== undefined && isAbsolute(own) && sandboxPathProblem(own, guard) === undefined) return own;
+  return agentStateDir(agentsDir, spec.name);
 }
 
 /**
