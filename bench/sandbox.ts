@@ -24,7 +24,11 @@ export async function sandboxStartCost(runs: number): Promise<SandboxCost> {
     await waitReady(h);
     const socketPath = join(h.home, 'daemon.sock');
     const token = readFileSync(join(h.home, 'api.token'), 'utf8').trim();
-    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; json: unknown }> => {
       const r = await udsRequest({ socketPath, method, path, token, body, timeoutMs: 30_000 });
       return { status: r.status, json: r.json() };
     };
@@ -46,7 +50,11 @@ export async function sandboxStartCost(runs: number): Promise<SandboxCost> {
       boxed.push((await firstTurn('boxed')) ?? NaN);
       plain.push((await firstTurn('plain')) ?? NaN);
     }
-    const med = (xs: number[]): number => percentile(xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b), 50);
+    const med = (xs: number[]): number =>
+      percentile(
+        xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b),
+        50,
+      );
     const b = med(boxed);
     const p = med(plain);
     return { runs, sandboxedMs: round(b, 1), plainMs: round(p, 1), extraMs: round(b - p, 1) };

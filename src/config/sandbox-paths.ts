@@ -37,7 +37,8 @@ export function sandboxPathProblem(path: string, guard: SandboxGuard): string | 
   const p = real(path);
   if (p === sep) return 'is the root directory: the system is already visible read-only';
   const home = real(guard.home);
-  if (within(p, home)) return `is inside the AgentForge home (${guard.home}): its token, database and other groups`;
+  if (within(p, home))
+    return `is inside the AgentForge home (${guard.home}): its token, database and other groups`;
   if (within(home, p)) return `contains the AgentForge home (${guard.home})`;
   for (const u of guard.userHomes) {
     const user = real(u);

@@ -150,9 +150,17 @@ async function run(
     }
     // The agent's own file access, as a tool of a real agent would have it: what the sandbox shows.
     case 'cat':
-      return say(client, sessionId, fsAttempt(() => readFileSync(cmd.path, 'utf8')));
+      return say(
+        client,
+        sessionId,
+        fsAttempt(() => readFileSync(cmd.path, 'utf8')),
+      );
     case 'ls':
-      return say(client, sessionId, fsAttempt(() => readdirSync(cmd.path).join('\n')));
+      return say(
+        client,
+        sessionId,
+        fsAttempt(() => readdirSync(cmd.path).join('\n')),
+      );
     case 'put':
       return say(
         client,

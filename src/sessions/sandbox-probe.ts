@@ -61,7 +61,11 @@ function runProbe(env: NodeJS.ProcessEnv): SandboxProbe {
   const userns = kernelUsernsBlock();
   if (userns !== undefined)
     return { ok: false, reason: `${what} (${userns})`, fix: 'enable unprivileged user namespaces' };
-  return { ok: false, reason: what, fix: 'check that unprivileged user namespaces work: bwrap --ro-bind / / true' };
+  return {
+    ok: false,
+    reason: what,
+    fix: 'check that unprivileged user namespaces work: bwrap --ro-bind / / true',
+  };
 }
 
 function readNumber(path: string): number | undefined {
@@ -108,4 +112,3 @@ export function sandboxDecision(spec: AgentSpec, probe: SandboxProbe): SandboxDe
   if (probe.ok) return { agent: spec.name, mode, sandboxed: true, reason: null };
   return { agent: spec.name, mode, sandboxed: false, reason: `${probe.reason}; ${probe.fix}` };
 }
-

@@ -14,7 +14,10 @@ const file = (p: string, text = ''): string => {
   writeFileSync(p, text, { mode: 0o755 });
   return p;
 };
-const adapter = file(join(USER, 'npm/lib/node_modules/@x/acp/node_modules/y/dist/index.js'), '#!/usr/bin/env -S node --no-warnings\n');
+const adapter = file(
+  join(USER, 'npm/lib/node_modules/@x/acp/node_modules/y/dist/index.js'),
+  '#!/usr/bin/env -S node --no-warnings\n',
+);
 const pkgScript = file(join(root, 'src/app/dist/main.js'), '#!/opt/node/bin/node\n');
 file(join(root, 'src/app/package.json'), '{}');
 const prefixBin = file(join(root, 'prefix/bin/tool'));
@@ -59,9 +62,17 @@ describe('sandboxCommand', () => {
       guard,
     });
     expect(c.command).toBe('/usr/bin/bwrap');
-    expect(c.args.slice(0, 5)).toEqual(['--die-with-parent', '--unshare-pid', '--cap-drop', 'ALL', '--ro-bind']);
+    expect(c.args.slice(0, 5)).toEqual([
+      '--die-with-parent',
+      '--unshare-pid',
+      '--cap-drop',
+      'ALL',
+      '--ro-bind',
+    ]);
     expect(c.args.join(' ')).toContain(`--ro-bind ${join(root, 'src/app')} ${join(root, 'src/app')}`);
-    expect(c.args.join(' ')).toContain(`--bind ${state} ${state} --bind ${ws} ${ws} --chdir ${ws} -- ${pkgScript}`);
+    expect(c.args.join(' ')).toContain(
+      `--bind ${state} ${state} --bind ${ws} ${ws} --chdir ${ws} -- ${pkgScript}`,
+    );
     expect(c.args.join(' ')).not.toContain(`${USER} `);
     expect(c.env).toMatchObject({ HOME: state, TMPDIR: '/tmp', PATH: '/usr/bin' });
   });

@@ -82,7 +82,7 @@ export function installRoot(file: string, guard: SandboxGuard): string | undefin
 
 /** The interpreter a script names in its `#!` line (through `env`, with -S), if any. */
 export function shebangInterpreter(file: string): string | undefined {
-  let head = '';
+  let head: string;
   try {
     const fd = openSync(file, 'r');
     try {
@@ -117,9 +117,7 @@ export function commandRoots(plan: SandboxPlan, resolved: string): string[] {
   for (const a of plan.args) if (isAbsolute(a) && existsSync(a)) add(a);
   add(plan.execPath ?? process.execPath);
   add(DAEMON_BIN);
-  const roots = [...files]
-    .map((f) => installRoot(f, plan.guard))
-    .filter((r): r is string => r !== undefined);
+  const roots = [...files].map((f) => installRoot(f, plan.guard)).filter((r): r is string => r !== undefined);
   // Drop a root that another one already contains.
   return [...new Set(roots)].filter((r) => !roots.some((o) => o !== r && within(r, o)));
 }

@@ -357,62 +357,66 @@ export class Supervisor {
     const { events, log } = s.deps;
     // The ACP SDK loads with the first agent: an idle daemon does not pay its memory.
     const { startAgent } = await import('./acp/client.js');
-    const live = await asSandboxFailure(decision.sandboxed, () => s.stderrTail, startAgent({
-      command: cmd.command,
-      args: cmd.args,
-      cwd: row.workspace,
-      env,
-      resumeAcpSessionId: row.acp_session_id,
-      mode: spec.mode,
-      clientFs: spec.clientFs,
-      mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
-      hooks: {
-        onUpdate: (raw) => {
-          // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
-          const n = redact.deep(raw);
-          s.toolCalls.observe(n.update);
-          events.append('update', n.update, s.currentTurn);
-          s.onTurnUpdate?.(n);
+    const live = await asSandboxFailure(
+      decision.sandboxed,
+      () => s.stderrTail,
+      startAgent({
+        command: cmd.command,
+        args: cmd.args,
+        cwd: row.workspace,
+        env,
+        resumeAcpSessionId: row.acp_session_id,
+        mode: spec.mode,
+        clientFs: spec.clientFs,
+        mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
+        hooks: {
+          onUpdate: (raw) => {
+            // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
+            const n = redact.deep(raw);
+            s.toolCalls.observe(n.update);
+            events.append('update', n.update, s.currentTurn);
+            s.onTurnUpdate?.(n);
+          },
+          onBytes: (n) => s.onTurnBytes?.(n),
+          onViolation: (raw) => {
+            const why = redact.text(raw);
+            this.deps.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
+            const e = new SessionError('protocol', why);
+            if (s.abortTurn !== undefined) s.abortTurn(e);
+            else {
+              this.deps.repo.recordFailure(s.id, 'protocol', why, Date.now());
+              events.append('failure', { kind: 'protocol', message: why });
+            }
+            void s.release(500);
+          },
+          onStderr: (raw) => {
+            const text = scrubStderr(raw);
+            if (text === '') return;
+            s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
+            log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
+          },
+          onPermission: (req) => {
+            s.onTurnPermission?.();
+            return answerPermission(req, {
+              mode: spec.permissionMode,
+              toolCallIdNamesTool: spec.toolCallIdNamesTool,
+              workspace: row.workspace,
+              toolCalls: s.toolCalls,
+              pending: s.permissions,
+              events,
+              turn: s.currentTurn,
+              askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+              onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
+            });
+          },
+          readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
+          writeFile: async (path, content) => {
+            await writeWorkspaceFile(row.workspace, path, content);
+            events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
+          },
         },
-        onBytes: (n) => s.onTurnBytes?.(n),
-        onViolation: (raw) => {
-          const why = redact.text(raw);
-          this.deps.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
-          const e = new SessionError('protocol', why);
-          if (s.abortTurn !== undefined) s.abortTurn(e);
-          else {
-            this.deps.repo.recordFailure(s.id, 'protocol', why, Date.now());
-            events.append('failure', { kind: 'protocol', message: why });
-          }
-          void s.release(500);
-        },
-        onStderr: (raw) => {
-          const text = scrubStderr(raw);
-          if (text === '') return;
-          s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
-          log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
-        },
-        onPermission: (req) => {
-          s.onTurnPermission?.();
-          return answerPermission(req, {
-            mode: spec.permissionMode,
-            toolCallIdNamesTool: spec.toolCallIdNamesTool,
-            workspace: row.workspace,
-            toolCalls: s.toolCalls,
-            pending: s.permissions,
-            events,
-            turn: s.currentTurn,
-            askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
-            onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
-          });
-        },
-        readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
-        writeFile: async (path, content) => {
-          await writeWorkspaceFile(row.workspace, path, content);
-          events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
-        },
-      },
-    }));
+      }),
+    );
     const now = Date.now();
     this.deps.repo.recordProcess(
       s.id,

@@ -5,7 +5,15 @@
  * but writes into its own workspace; and its state directory (settings, transcripts) survives a
  * daemon restart, so the conversation resumes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,10 +79,7 @@ describe.runIf(bwrap.ok && adapterInstalled())('claude-agent-acp in a bubblewrap
 
   it('answers and calls our tool from inside the sandbox', async () => {
     id = await newSession(h);
-    const r = await run(id, [
-      { text: ['Looking.'], tool: OUR_TOOL },
-      { text: ['FINAL after the tool.'] },
-    ]);
+    const r = await run(id, [{ text: ['Looking.'], tool: OUR_TOOL }, { text: ['FINAL after the tool.'] }]);
     expect(r, JSON.stringify(r)).toMatchObject({ status: 200, reply: expect.stringContaining('FINAL') });
     const evs = await apiEvents(h, id);
     const started = evs.find((e) => e.kind === 'process' && e.data['event'] === 'started')!;
@@ -111,7 +116,9 @@ describe.runIf(bwrap.ok && adapterInstalled())('claude-agent-acp in a bubblewrap
     expect(readdirSync(state).sort()).toEqual(expect.arrayContaining(files));
     const r = await run(id, [{ text: ['FINAL after restart.'] }]);
     expect(r, JSON.stringify(r)).toMatchObject({ status: 200, reply: 'FINAL after restart.' });
-    const starts = (await apiEvents(h, id)).filter((e) => e.kind === 'process' && e.data['event'] === 'started');
+    const starts = (await apiEvents(h, id)).filter(
+      (e) => e.kind === 'process' && e.data['event'] === 'started',
+    );
     expect(starts.at(-1)?.data['resumed']).toBe(true);
   });
 });

@@ -87,7 +87,9 @@ describe('fuzz: sandbox paths', () => {
           parseConfig(toml, join(HOME, 'config.toml'), HOME);
         } catch (err) {
           expect(err).toBeInstanceOf(ConfigError);
-          expect((err as ConfigError).issues.map((i) => [i.path, i.line])).toEqual([[`agents.a.${key}.0`, 3]]);
+          expect((err as ConfigError).issues.map((i) => [i.path, i.line])).toEqual([
+            [`agents.a.${key}.0`, 3],
+          ]);
           return;
         }
         // The config's operator home is the real one (os.homedir()).

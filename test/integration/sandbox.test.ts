@@ -153,7 +153,10 @@ describe('without bubblewrap', () => {
     expect(text.stdout).toContain('sandbox    demo: none (WARNING: not sandboxed: bubblewrap (bwrap)');
     const doctor = await h.json<DoctorReport>(['doctor']);
     const finding = doctor.findings.find((f) => f.id === 'agents.sandbox');
-    expect(finding).toMatchObject({ severity: 'error', fix: expect.stringContaining('apt-get install bubblewrap') });
+    expect(finding).toMatchObject({
+      severity: 'error',
+      fix: expect.stringContaining('apt-get install bubblewrap'),
+    });
     expect(finding?.message).toContain('demo: NOT sandboxed');
     expect(finding?.message).toContain('strict (sandbox = "bwrap") will not start');
 

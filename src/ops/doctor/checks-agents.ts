@@ -67,7 +67,11 @@ export const agentsSandbox: Check = {
     const probe = probeSandbox(env);
     const decisions = [...resolveAgents(config).values()].map((spec) => sandboxDecision(spec, probe));
     const parts = decisions.map((d) =>
-      d.sandboxed ? `${d.agent}: bwrap` : d.mode === 'none' ? `${d.agent}: none (sandbox = "none")` : `${d.agent}: NOT sandboxed`,
+      d.sandboxed
+        ? `${d.agent}: bwrap`
+        : d.mode === 'none'
+          ? `${d.agent}: none (sandbox = "none")`
+          : `${d.agent}: NOT sandboxed`,
     );
     const refused = decisions.filter((d) => !d.sandboxed && d.mode === 'bwrap').map((d) => d.agent);
     const fellBack = decisions.filter((d) => !d.sandboxed && d.mode === 'auto').map((d) => d.agent);
