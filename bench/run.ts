@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chatFirstToken, coldStart, idle, statusLatency } from './daemon.js';
 import { eventLogIngest, ingest } from './ingest.js';
 import { ROOT } from './lib.js';
+import { sandboxStartCost } from './sandbox.js';
 import { latency, throughput } from './telegram.js';
 
 const quick = process.argv.includes('--quick');
@@ -56,6 +57,14 @@ add('agentforge status (median)', st.medianMs, 'ms', '≤ 200 ms', st.medianMs <
 process.stderr.write('chat …\n');
 const chat = await chatFirstToken(3);
 add('chat time to first token (median)', chat.medianMs, 'ms', '', true);
+process.stderr.write('sandbox …\n');
+const sbx = await sandboxStartCost(quick ? 3 : 8);
+if (sbx === null) process.stderr.write('  sandbox: bubblewrap cannot run here; no figure\n');
+else {
+  add('first turn, demo agent unsandboxed (median)', sbx.plainMs, 'ms', '', true);
+  add('first turn, demo agent in bwrap (median)', sbx.sandboxedMs, 'ms', '', true);
+  add('  extra start-up of the sandbox', sbx.extraMs, 'ms', '≤ 100 ms', sbx.extraMs <= 100);
+}
 
 const result = {
   version: BUILD.version,
@@ -70,7 +79,7 @@ const result = {
   mode: quick ? 'quick' : 'full',
   seconds: Math.round((Date.now() - started) / 1000),
   figures: rows,
-  raw: { lat, tp, logIng, ing, cold, idl, st, chat },
+  raw: { lat, tp, logIng, ing, cold, idl, st, chat, sbx },
 };
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);

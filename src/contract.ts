@@ -59,6 +59,13 @@ export type Status = {
   readonly db: { readonly path: string; readonly size_bytes: number; readonly wal_bytes: number };
   readonly disk: { readonly path: string; readonly free_bytes: number; readonly total_bytes: number };
   readonly last_backup: { readonly at: string; readonly age_s: number } | null;
+  /** Per agent: runs under bubblewrap or not, and why not. */
+  readonly sandbox: ReadonlyArray<{
+    readonly agent: string;
+    readonly mode: 'auto' | 'bwrap' | 'none';
+    readonly sandboxed: boolean;
+    readonly reason: string | null;
+  }>;
 };
 
 export type ApiErrorBody = { readonly error: { readonly code: string; readonly message: string } };

@@ -2,7 +2,8 @@
  * Reads config.toml once, validates it strictly, and returns one deep-frozen Config that is passed
  * down to every module. Nothing else reads the file or the environment for settings.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { TomlError, parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
@@ -10,6 +11,7 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 import { formatDuration } from './duration.js';
 import { locateKey } from './locate.js';
 import { type HomePaths, homePaths, underHome } from './paths.js';
+import { sandboxPathProblem } from './sandbox-paths.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import { checkSecretFile, namesASecret, type SecretRef } from './secrets.js';
 
@@ -57,7 +59,7 @@ export function parseConfig(source: string, file: string, home: string): Config 
     throw new ConfigError(result.error.issues.flatMap((issue) => toIssues(issue, source, file)));
   }
   const parsed = result.data;
-  const semantic = semanticIssues(parsed, source, file);
+  const semantic = semanticIssues(parsed, source, file, home);
   if (semantic.length > 0) throw new ConfigError(semantic);
   const base = homePaths(home);
   const paths: HomePaths = {
@@ -102,7 +104,7 @@ function describeReceived(message: string): string {
   return m ? `, got ${m[1]}` : '';
 }
 
-function semanticIssues(config: ConfigFile, source: string, file: string): ConfigIssue[] {
+function semanticIssues(config: ConfigFile, source: string, file: string, home: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const at = (path: string[], message: string): void => {
     issues.push({ file, line: locateKey(source, path), path: path.join('.'), message });
@@ -138,11 +140,26 @@ function semanticIssues(config: ConfigFile, source: string, file: string): Confi
         );
     }
   }
+  const secretFiles: string[] = [];
   forEachSecretRef(config, (path, ref) => {
     if (ref.scheme !== 'file') return;
+    secretFiles.push(ref.path);
     const problem = checkSecretFile(ref.path);
     if (problem !== undefined) at(path, problem);
   });
+  const guard = { home, userHomes: [homedir()], secretFiles };
+  for (const [name, agent] of Object.entries(config.agents)) {
+    for (const key of ['sandbox_ro_paths', 'sandbox_rw_paths'] as const) {
+      agent[key].forEach((p, i) => {
+        const problem = sandboxPathProblem(p, guard) ?? (existsSync(p) ? undefined : 'does not exist');
+        if (problem !== undefined)
+          at(
+            ['agents', name, key, String(i)],
+            `"${p}" ${problem}; list only directories the agent needs (the workspace and its state directory are always there)`,
+          );
+      });
+    }
+  }
   return issues;
 }
 
@@ -167,6 +184,15 @@ function timerDurations(config: ConfigFile): Array<[string[], number]> {
       [['agents', name, 'limits', 'idle_timeout'], a.limits.idle_timeout ?? 0],
     ]),
   ];
+}
+
+/** The files of every file: secret reference (never shown to an agent's sandbox). */
+export function secretFiles(config: Config): string[] {
+  const files: string[] = [];
+  forEachSecretRef(config as unknown as ConfigFile, (_path, ref) => {
+    if (ref.scheme === 'file') files.push(ref.path);
+  });
+  return files;
 }
 
 function forEachSecretRef(config: ConfigFile, visit: (path: string[], ref: SecretRef) => void): void {

@@ -36,6 +36,8 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an enviro
 
 export const PERMISSION_MODES = ['approve-reads', 'approve-all', 'deny-all', 'ask'] as const;
 export const AGENT_PRESETS = ['claude', 'codex', 'gemini', 'demo'] as const;
+/** `auto`: bubblewrap where it works here, else none (with a warning in status and doctor). */
+export const SANDBOX_MODES = ['auto', 'bwrap', 'none'] as const;
 
 const daemonSection = z.strictObject({
   /** Unix socket of the control plane; default `<home>/daemon.sock`. */
@@ -96,6 +98,10 @@ const agentSection = z
     session_mode: z.string().min(1).optional(),
     default: z.boolean().default(false),
     limits: z.strictObject(limitFields).partial().default({}),
+    sandbox: z.enum(SANDBOX_MODES).default('auto'),
+    /** Extra host paths the sandboxed agent sees read-only / read-write (load.ts checks them). */
+    sandbox_ro_paths: z.array(z.string().min(1)).default([]),
+    sandbox_rw_paths: z.array(z.string().min(1)).default([]),
   })
   .refine((a) => a.preset !== undefined || a.command !== undefined, {
     message: 'an agent needs either `command` or `preset` (one of claude, codex, gemini, demo)',

@@ -64,6 +64,7 @@ export function buildApp(p: AppParts): Hono {
         scheduler: () => automation.status(),
         lastBackup: () => lastBackupAt(paths.backups),
         deliveries: () => chat.outboxRepo.stats(),
+        sandbox: () => supervisor.sandboxes(),
       }),
     readiness: () => p.readiness.report(),
     doctor: (only) =>

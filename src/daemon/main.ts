@@ -4,7 +4,8 @@
  * Shutdown runs the same list backwards.
  */
 import { initHome } from '../config/home.js';
-import { loadConfig } from '../config/load.js';
+import { homedir } from 'node:os';
+import { loadConfig, secretFiles } from '../config/load.js';
 import { homePaths } from '../config/paths.js';
 import { assertSafeHome } from '../ops/home-safety.js';
 import { serveApi, type Listeners } from '../api/serve.js';
@@ -156,7 +157,16 @@ async function boot(
     askTimeoutMs: config.limits.permission_timeout,
     env: process.env,
     log: root.log.child({ component: 'sessions' }),
+    sandboxGuard: {
+      home: paths.home,
+      userHomes: [homedir(), ...(process.env['HOME'] ? [process.env['HOME']] : [])],
+      secretFiles: secretFiles(config),
+    },
   });
+  // Probed once, in the constructor; an agent that falls back says so here, in status and doctor.
+  for (const d of supervisor.sandboxes())
+    if (!d.sandboxed && d.mode !== 'none')
+      log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
   // Recovery: agents a killed daemon left running are found by recorded pgid + start time.
   const orphans = supervisor.recoverOrphans();
   if (orphans > 0) log.warn({ orphans }, 'killed orphaned agent processes');

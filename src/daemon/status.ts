@@ -17,6 +17,7 @@ export type StatusSources = {
   readonly scheduler?: () => Status['scheduler'];
   readonly lastBackup?: () => number | null;
   readonly deliveries?: () => Status['deliveries'];
+  readonly sandbox?: () => Status['sandbox'];
 };
 
 export function sizeOf(path: string): number {
@@ -55,5 +56,6 @@ export function buildStatus(src: StatusSources, now = Date.now()): Status {
       backupAt === null
         ? null
         : { at: new Date(backupAt).toISOString(), age_s: Math.round((now - backupAt) / 1000) },
+    sandbox: src.sandbox?.() ?? [],
   };
 }

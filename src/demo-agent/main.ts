@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -148,12 +149,50 @@ async function run(
       process.stderr.write(`${line}\n`);
       return say(client, sessionId, `wrote ${Buffer.byteLength(line) + 1} bytes to stderr`);
     }
+    // The agent's own file access, as a tool of a real agent would have it: what the sandbox shows.
+    case 'cat':
+      return say(
+        client,
+        sessionId,
+        fsAttempt(() => readFileSync(cmd.path, 'utf8')),
+      );
+    case 'ls':
+      return say(
+        client,
+        sessionId,
+        fsAttempt(() => readdirSync(cmd.path).join('\n')),
+      );
+    case 'put':
+      return say(
+        client,
+        sessionId,
+        fsAttempt(() => {
+          writeFileSync(cmd.path, cmd.text);
+          return `put ${cmd.path}`;
+        }),
+      );
+    case 'spawnSetsid': {
+      // detached = setsid(): a new session and process group, out of reach of a group kill.
+      const child = spawn('sleep', ['600'], { stdio: 'ignore', detached: true });
+      child.unref();
+      return say(client, sessionId, `setsid child pid ${child.pid}`);
+    }
     case 'env':
       return say(
         client,
         sessionId,
         `${cmd.name} is ${process.env[cmd.name] === undefined ? 'unset' : 'set'}`,
       );
+  }
+}
+
+/** The result, or `fs error CODE: message` (ENOENT, EACCES …) for a test to read. */
+function fsAttempt(f: () => string): string {
+  try {
+    return f();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return `fs error ${e.code ?? 'unknown'}: ${e.message}`;
   }
 }
 

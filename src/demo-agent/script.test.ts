@@ -18,6 +18,14 @@ describe('parseCommand', () => {
     expect(parseCommand('crash')).toEqual({ kind: 'crash' });
     expect(parseCommand('memory 400')).toEqual({ kind: 'memory', mb: 400 });
     expect(parseCommand('garbage')).toEqual({ kind: 'garbage' });
+    expect(parseCommand('cat /home/x/.ssh/id_rsa')).toEqual({ kind: 'cat', path: '/home/x/.ssh/id_rsa' });
+    expect(parseCommand('ls')).toEqual({ kind: 'ls', path: '.' });
+    expect(parseCommand('put a.txt hello there')).toEqual({
+      kind: 'put',
+      path: 'a.txt',
+      text: 'hello there',
+    });
+    expect(parseCommand('spawn-setsid')).toEqual({ kind: 'spawnSetsid' });
     expect(parseCommand('env DEMO_TOKEN')).toEqual({ kind: 'env', name: 'DEMO_TOKEN' });
     expect(parseCommand('stderr key=$DEMO_TOKEN end')).toEqual({
       kind: 'stderr',

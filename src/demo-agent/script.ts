@@ -24,6 +24,10 @@ export type DemoCommand =
   | { kind: 'stderr'; text: string }
   | { kind: 'flood'; bytes: number }
   | { kind: 'tool'; name: string; args: unknown; error?: string }
+  | { kind: 'cat'; path: string }
+  | { kind: 'ls'; path: string }
+  | { kind: 'put'; path: string; text: string }
+  | { kind: 'spawnSetsid' }
   | { kind: 'chat'; text: string };
 
 export const DEMO_HELP = [
@@ -43,6 +47,10 @@ export const DEMO_HELP = [
   'stderr TEXT          write TEXT to stderr, $NAME replaced by its value in my environment',
   'flood BYTES          reply with BYTES of text',
   'tool NAME {JSON}     call a daemon tool over MCP and reply with its result',
+  'cat PATH             read a file myself (node:fs, not through the client)',
+  'ls PATH              list a directory myself',
+  'put PATH TEXT        write a file myself',
+  'spawn-setsid         start a detached `sleep 600` in a session of its own; reply its pid',
 ].join('\n');
 
 const TOOL_KINDS = new Set([
@@ -119,6 +127,14 @@ function parseOne(prompt: string): DemoCommand {
     }
     case 'flood':
       return { kind: 'flood', bytes: num(1_000_000) };
+    case 'cat':
+      return { kind: 'cat', path: arg };
+    case 'ls':
+      return { kind: 'ls', path: arg || '.' };
+    case 'put':
+      return { kind: 'put', path: rest[0] ?? '', text: rest.slice(1).join(' ') };
+    case 'spawn-setsid':
+      return { kind: 'spawnSetsid' };
     default:
       return { kind: 'chat', text };
   }

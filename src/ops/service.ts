@@ -2,6 +2,11 @@
  * The systemd unit `agentforge service install` writes. Type=notify with a watchdog, restarts only
  * on failure (never Restart=always: a clean stop must stay stopped), a stop timeout above the
  * daemon's own shutdown_timeout, resource caps, and a sandbox that can write only the home.
+ * Its settings leave room for the agents' own bubblewrap sandboxes (docs/operations.md
+ * "Sandbox"): NoNewPrivileges, ProtectSystem=strict and PrivateTmp do not stop an unprivileged
+ * bwrap; namespaces are limited to the three bwrap creates (user, mount, pid); and nothing that
+ * locks /proc (ProtectKernelTunables, ProtectProc, ProcSubset), PrivateUsers or a
+ * SystemCallFilter without @mount is set, since each keeps bwrap from starting.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +77,8 @@ export function renderUnit(o: UnitOptions): string {
     'PrivateTmp=true',
     'ProtectSystem=strict',
     `ReadWritePaths=${q(o.home)}`,
+    // The agents' bubblewrap sandboxes need these, and only these (sandbox-probe.ts).
+    'RestrictNamespaces=user mnt pid',
     '',
     '[Install]',
     `WantedBy=${o.scope === 'user' ? 'default.target' : 'multi-user.target'}`,

@@ -19,6 +19,14 @@ export type AgentLimits = {
   readonly maxOutputBytes: number;
 };
 
+export type SandboxMode = 'auto' | 'bwrap' | 'none';
+
+export type AgentSandbox = {
+  readonly mode: SandboxMode;
+  readonly readOnly: readonly string[];
+  readonly readWrite: readonly string[];
+};
+
 export type AgentSpec = {
   readonly name: string;
   readonly preset: string | null;
@@ -34,6 +42,8 @@ export type AgentSpec = {
   /** The ACP fs capabilities this agent is offered. */
   readonly clientFs: { readonly readTextFile: boolean; readonly writeTextFile: boolean };
   readonly limits: AgentLimits;
+  /** bubblewrap per agent process (sandbox.ts); `auto` falls back to none where it cannot run. */
+  readonly sandbox: AgentSandbox;
   readonly isDefault: boolean;
   /** Known reasons this agent may not work as configured. */
   readonly warnings: readonly string[];
@@ -87,6 +97,7 @@ export function resolveAgents(config: Config): Map<string, AgentSpec> {
         memoryMb: a.limits.agent_memory_mb ?? base.agent_memory_mb,
         maxOutputBytes: a.limits.max_output_bytes ?? base.max_output_bytes,
       },
+      sandbox: { mode: a.sandbox, readOnly: a.sandbox_ro_paths, readWrite: a.sandbox_rw_paths },
       isDefault: name === defaultName,
       warnings,
     });
@@ -110,6 +121,7 @@ export function resolveAgents(config: Config): Map<string, AgentSpec> {
         memoryMb: base.agent_memory_mb,
         maxOutputBytes: base.max_output_bytes,
       },
+      sandbox: { mode: 'auto', readOnly: [], readWrite: [] },
       isDefault: defaultName === 'demo',
       warnings: [],
     });

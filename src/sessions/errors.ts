@@ -7,6 +7,8 @@ export type FailureKind =
   | 'handshake'
   /** The agent cannot be run under its permission policy (no mode that asks the client). */
   | 'policy'
+  /** sandbox = "bwrap" where bubblewrap cannot run, or bwrap refused the agent's mounts. */
+  | 'sandbox'
   | 'protocol'
   | 'timeout'
   | 'exited'

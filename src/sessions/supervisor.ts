@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { AgentCapabilities, McpServer } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import { resolveSecret, SecretError } from '../config/secrets.js';
@@ -14,7 +14,7 @@ import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
 import type { LiveAgent, ResumeFailure } from './acp/client.js';
 import { buildAgentEnv } from './acp/env.js';
-import { prepareAgentState } from './agent-state.js';
+import { agentStateDir, prepareAgentState } from './agent-state.js';
 import { groupMembers, killGroup } from './acp/process.js';
 import { SessionError, SessionRequestError } from './errors.js';
 import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
@@ -26,6 +26,10 @@ import { RequestIds } from './request-ids.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
+import { sandboxPathProblem, type SandboxGuard } from '../config/sandbox-paths.js';
+import { PRESETS } from './presets.js';
+import { sandboxCommand } from './sandbox.js';
+import { probeSandbox, sandboxDecision, type SandboxDecision, type SandboxProbe } from './sandbox-probe.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
 
 export type SupervisorDeps = {
@@ -60,6 +64,10 @@ export type SupervisorDeps = {
   readonly onResumeFailed?: (sessionId: string, groupFolder: string, reason: string) => void;
   /** Keeps what a misbehaving agent wrote for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
+  /** Whether bubblewrap runs here (probed once; default: probeSandbox over `env`). */
+  readonly sandboxProbe?: SandboxProbe;
+  /** What a sandbox may never show (the home, the operator's home, credential files). */
+  readonly sandboxGuard?: SandboxGuard;
 };
 
 export const STDERR_TAIL_BYTES = 8 * 1024;
@@ -71,10 +79,17 @@ export class Supervisor {
   /** One id source for every session: a request id names one request in the whole daemon. */
   readonly #requestIds = new RequestIds();
   readonly memoryCap: MemoryCapMethod = memoryCapMethod();
+  readonly sandboxProbe: SandboxProbe;
   #closing = false;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.slots = new AgentSlots(deps.maxConcurrent, () => this.#evictIdle());
+    this.sandboxProbe = deps.sandboxProbe ?? probeSandbox(deps.env);
+  }
+
+  /** Every agent's sandbox as it will run (status, doctor). */
+  sandboxes(): SandboxDecision[] {
+    return [...this.deps.agents.values()].map((spec) => sandboxDecision(spec, this.sandboxProbe));
   }
 
   agent(name: string | undefined): AgentSpec {
@@ -310,73 +325,106 @@ export class Supervisor {
     redact.set(Object.values(credentials));
     const scrubStderr = redact.stream();
     const row = s.row;
+    const decision = sandboxDecision(spec, this.sandboxProbe);
+    if (spec.sandbox.mode === 'bwrap' && !decision.sandboxed) {
+      throw new SessionError(
+        'sandbox',
+        `agent ${spec.name} has sandbox = "bwrap" but ${decision.reason ?? 'bubblewrap cannot run here'}; or set sandbox = "auto" to run it unsandboxed`,
+      );
+    }
+    let env = buildAgentEnv(
+      this.deps.env,
+      { ...prepareAgentState(spec, this.deps.agentsDir), ...spec.env },
+      credentials,
+    );
+    let base = { command: spec.command, args: [...spec.args] };
+    if (decision.sandboxed && this.sandboxProbe.ok) {
+      const guard = this.deps.sandboxGuard ?? {
+        home: dirname(this.deps.agentsDir),
+        userHomes: [],
+        secretFiles: [],
+      };
+      const stateDir = sandboxStateDir(spec, this.deps.agentsDir, guard);
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      const wrapped = sandboxCommand({
+        bwrap: this.sandboxProbe.bwrap,
+        command: spec.command,
+        args: spec.args,
+        workspace: row.workspace,
+        stateDir,
+        env,
+        readOnly: spec.sandbox.readOnly,
+        readWrite: spec.sandbox.readWrite,
+        guard,
+      });
+      base = { command: wrapped.command, args: wrapped.args };
+      env = wrapped.env;
+    }
     const cmd =
-      this.memoryCap === 'cgroup'
-        ? withCgroup(spec.command, spec.args, spec.limits.memoryMb)
-        : { command: spec.command, args: [...spec.args] };
+      this.memoryCap === 'cgroup' ? withCgroup(base.command, base.args, spec.limits.memoryMb) : base;
     const { events, log } = s.deps;
     // The ACP SDK loads with the first agent: an idle daemon does not pay its memory.
     const { startAgent } = await import('./acp/client.js');
-    const live = await startAgent({
-      command: cmd.command,
-      args: cmd.args,
-      cwd: row.workspace,
-      env: buildAgentEnv(
-        this.deps.env,
-        { ...prepareAgentState(spec, this.deps.agentsDir), ...spec.env },
-        credentials,
-      ),
-      resumeAcpSessionId: row.acp_session_id,
-      mode: spec.mode,
-      clientFs: spec.clientFs,
-      mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
-      hooks: {
-        onUpdate: (raw) => {
-          // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
-          const n = redact.deep(raw);
-          s.toolCalls.observe(n.update);
-          events.append('update', n.update, s.currentTurn);
-          s.onTurnUpdate?.(n);
+    const live = await asSandboxFailure(
+      decision.sandboxed,
+      () => s.stderrTail,
+      startAgent({
+        command: cmd.command,
+        args: cmd.args,
+        cwd: row.workspace,
+        env,
+        resumeAcpSessionId: row.acp_session_id,
+        mode: spec.mode,
+        clientFs: spec.clientFs,
+        mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
+        hooks: {
+          onUpdate: (raw) => {
+            // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
+            const n = redact.deep(raw);
+            s.toolCalls.observe(n.update);
+            events.append('update', n.update, s.currentTurn);
+            s.onTurnUpdate?.(n);
+          },
+          onBytes: (n) => s.onTurnBytes?.(n),
+          onViolation: (raw) => {
+            const why = redact.text(raw);
+            this.deps.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
+            const e = new SessionError('protocol', why);
+            if (s.abortTurn !== undefined) s.abortTurn(e);
+            else {
+              this.deps.repo.recordFailure(s.id, 'protocol', why, Date.now());
+              events.append('failure', { kind: 'protocol', message: why });
+            }
+            void s.release(500);
+          },
+          onStderr: (raw) => {
+            const text = scrubStderr(raw);
+            if (text === '') return;
+            s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
+            log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
+          },
+          onPermission: (req) => {
+            s.onTurnPermission?.();
+            return answerPermission(req, {
+              mode: spec.permissionMode,
+              toolCallIdNamesTool: spec.toolCallIdNamesTool,
+              workspace: row.workspace,
+              toolCalls: s.toolCalls,
+              pending: s.permissions,
+              events,
+              turn: s.currentTurn,
+              askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+              onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
+            });
+          },
+          readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
+          writeFile: async (path, content) => {
+            await writeWorkspaceFile(row.workspace, path, content);
+            events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
+          },
         },
-        onBytes: (n) => s.onTurnBytes?.(n),
-        onViolation: (raw) => {
-          const why = redact.text(raw);
-          this.deps.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
-          const e = new SessionError('protocol', why);
-          if (s.abortTurn !== undefined) s.abortTurn(e);
-          else {
-            this.deps.repo.recordFailure(s.id, 'protocol', why, Date.now());
-            events.append('failure', { kind: 'protocol', message: why });
-          }
-          void s.release(500);
-        },
-        onStderr: (raw) => {
-          const text = scrubStderr(raw);
-          if (text === '') return;
-          s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
-          log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
-        },
-        onPermission: (req) => {
-          s.onTurnPermission?.();
-          return answerPermission(req, {
-            mode: spec.permissionMode,
-            toolCallIdNamesTool: spec.toolCallIdNamesTool,
-            workspace: row.workspace,
-            toolCalls: s.toolCalls,
-            pending: s.permissions,
-            events,
-            turn: s.currentTurn,
-            askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
-            onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
-          });
-        },
-        readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
-        writeFile: async (path, content) => {
-          await writeWorkspaceFile(row.workspace, path, content);
-          events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
-        },
-      },
-    });
+      }),
+    );
     const now = Date.now();
     this.deps.repo.recordProcess(
       s.id,
@@ -404,6 +452,33 @@ export class Supervisor {
       setImmediate(() => this.#evictIfCold(s));
     });
     return live;
+  }
+}
+
+/**
+ * The directory a sandboxed agent keeps its state in: `<home>/agents/<name>/`, or the one the
+ * operator pointed the preset's variable at in `env` (CODEX_HOME = "/srv/codex"), when that one
+ * may be shown at all; the adapter would find nothing there otherwise.
+ */
+function sandboxStateDir(spec: AgentSpec, agentsDir: string, guard: SandboxGuard): string {
+  const variable = spec.preset === null ? undefined : PRESETS[spec.preset]?.state?.env;
+  const own = variable === undefined ? undefined : spec.env[variable];
+  if (own !== undefined && isAbsolute(own) && sandboxPathProblem(own, guard) === undefined) return own;
+  return agentStateDir(agentsDir, spec.name);
+}
+
+/**
+ * bubblewrap that refuses its mounts (a path gone, a namespace denied) exits before the agent
+ * says anything, with a `bwrap: …` line on stderr: that is the sandbox failing, not the agent.
+ */
+async function asSandboxFailure<T>(sandboxed: boolean, stderr: () => string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const line = /^bwrap: .*$/m.exec(stderr())?.[0];
+    if (sandboxed && err instanceof SessionError && line !== undefined)
+      throw new SessionError('sandbox', `the sandbox could not start the agent: ${line}`, { cause: err });
+    throw err;
   }
 }
 

@@ -176,7 +176,13 @@ export async function runTurn(s: Session, text: string): Promise<TurnResult> {
     s.deps.log.warn({ session: s.id, turn, kind: e.kind, err: e.message }, 'turn failed');
     writeTurnLog(s, turn, e, now);
     s.deps.onTurnEnd?.(e.kind, now - started);
-    if (e.kind !== 'cancelled' && e.kind !== 'spawn' && e.kind !== 'handshake' && e.kind !== 'policy')
+    if (
+      e.kind !== 'cancelled' &&
+      e.kind !== 'spawn' &&
+      e.kind !== 'handshake' &&
+      e.kind !== 'policy' &&
+      e.kind !== 'sandbox'
+    )
       await s.release(KILL_GRACE_MS);
     throw e;
   } finally {

@@ -189,3 +189,41 @@ export function filesUnder(dir: string): string[] {
   }
   return out;
 }
+
+/** Every live process below pid (by parent pids over all of /proc), with start times. */
+export function descendants(pid: number): Array<{ pid: number; startTime: string }> {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat !== undefined && stat.state !== 'Z') parent.set(Number(entry), stat.ppid);
+  }
+  const out: Array<{ pid: number; startTime: string }> = [];
+  for (const p of parent.keys()) {
+    let up = parent.get(p);
+    for (let hops = 0; up !== undefined && up !== pid && hops < 64; hops++) up = parent.get(up);
+    const start = up === pid ? startTimeOf(p) : undefined;
+    if (start !== undefined) out.push({ pid: p, startTime: start });
+  }
+  return out;
+}
+
+/** The kernel start time of pid, or undefined when it is gone or a zombie. */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[0] === 'Z' ? undefined : rest[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The NUL-separated command line of pid, or '' when it is gone. */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}

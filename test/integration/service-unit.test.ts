@@ -79,6 +79,16 @@ describe('service install / status / uninstall', () => {
     expect(one('PrivateTmp')).toBe('true');
     expect(one('ProtectSystem')).toBe('strict');
     expect(one('ReadWritePaths')).toBe(h.home);
+    // Room for the agents' bubblewrap (user, mount and pid namespaces), nothing that forbids it.
+    expect(one('RestrictNamespaces')).toBe('user mnt pid');
+    for (const k of [
+      'PrivateUsers',
+      'SystemCallFilter',
+      'ProtectKernelTunables',
+      'ProtectProc',
+      'ProcSubset',
+    ])
+      expect(unitKeys(unit).get(k), k).toBeUndefined();
     expect(one('Environment')).toBe(`AGENTFORGE_HOME=${h.home}`);
     expect(one('WantedBy')).toBe('default.target');
     // Printing writes nothing.

@@ -16,7 +16,17 @@ import {
   waitFor,
   type TestHome,
 } from '../helpers/harness.js';
-import { apiEvents, chunkText, newSession, prompt, reply, show, waitForEvent } from '../helpers/sessions.js';
+import {
+  apiEvents,
+  chunkText,
+  cmdline,
+  descendants,
+  newSession,
+  prompt,
+  reply,
+  show,
+  waitForEvent,
+} from '../helpers/sessions.js';
 
 const TURN_TIMEOUT_MS = 2_000;
 
@@ -61,9 +71,15 @@ describe('agent failures', () => {
     const running = prompt(h, id, 'hang');
 
     const hanging = await waitForEvent(h, id, (e) => chunkText(e)?.startsWith('hanging') === true);
-    const grandchild = Number(/grandchild pid (\d+)/.exec(chunkText(hanging)!)?.[1]);
+    expect(chunkText(hanging)).toMatch(/grandchild pid \d+/);
     const started = (await apiEvents(h, id)).find((e) => e.kind === 'process')!;
     const agentPid = started.data['pid'] as number;
+    // The pid the agent reports is its sandbox's; the host pid is found below the leader.
+    const grandchild = await waitFor(
+      () => descendants(agentPid).find((p) => cmdline(p.pid) === ['sleep', '3600', ''].join('\0'))?.pid,
+      5_000,
+      'the grandchild',
+    );
     h.track(agentPid);
     h.track(grandchild);
     expect(isAlive(agentPid)).toBe(true);

@@ -12,7 +12,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, makeHome, startDaemon, testConfig, waitFor, type TestHome } from '../helpers/harness.js';
 import { chunkText, newSession, procStat, prompt, reply, show, waitForEvent } from '../helpers/sessions.js';
 
-const CONFIG = testConfig(0, '\n[limits]\nturn_timeout = "60s"\nagent_memory_mb = 200\n');
+// Unsandboxed: these orphans exist only without bubblewrap, whose --die-with-parent ends a
+// sandboxed agent's whole tree with the daemon (test/integration/sandbox.test.ts proves that).
+const CONFIG = testConfig(
+  0,
+  '\n[limits]\nturn_timeout = "60s"\nagent_memory_mb = 200\n\n[agents.demo]\npreset = "demo"\nsandbox = "none"\n',
+);
 
 describe('orphaned agents after a daemon crash', () => {
   let h: TestHome;

@@ -85,6 +85,10 @@ function printStatus(w: (line: string) => void, s: Status): void {
   w(
     `  backup     ${s.last_backup ? `${s.last_backup.at} (${formatUptime(s.last_backup.age_s)} ago)` : 'none yet'}`,
   );
+  for (const a of s.sandbox ?? [])
+    w(
+      `  sandbox    ${a.agent}: ${a.sandboxed ? 'bwrap' : `none${a.mode === 'none' ? ' (sandbox = "none")' : ` (WARNING: not sandboxed: ${a.reason ?? 'unknown'})`}`}`,
+    );
   if (s.last_shutdown === 'unclean')
     w('  note       the previous run did not stop cleanly (crash or kill -9); recovered at boot');
 }

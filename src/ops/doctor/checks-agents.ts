@@ -3,6 +3,7 @@ import type { Finding } from '../../contract.js';
 import { agentVersion } from '../../sessions/agent-test.js';
 import { resolveAgents, resolveCommand } from '../../sessions/agents.js';
 import { memoryCapMethod } from '../../sessions/memory-watch.js';
+import { probeSandbox, sandboxDecision } from '../../sessions/sandbox-probe.js';
 import type { Check } from './types.js';
 
 export const agentsResolvable: Check = {
@@ -54,5 +55,41 @@ export const agentsMemoryCap: Check = {
             'no systemd cgroups here: agent memory is capped by an RSS watchdog on the agent process tree',
           fix: 'run under systemd for a hard cgroup cap',
         };
+  },
+};
+
+/** Per agent: sandboxed by bubblewrap, or why not (probed once per process: sandbox-probe.ts). */
+export const agentsSandbox: Check = {
+  id: 'agents.sandbox',
+  run({ config, env }): Finding {
+    const id = 'agents.sandbox';
+    if (config instanceof Error) return { id, severity: 'info', message: 'skipped: config is invalid' };
+    const probe = probeSandbox(env);
+    const decisions = [...resolveAgents(config).values()].map((spec) => sandboxDecision(spec, probe));
+    const parts = decisions.map((d) =>
+      d.sandboxed
+        ? `${d.agent}: bwrap`
+        : d.mode === 'none'
+          ? `${d.agent}: none (sandbox = "none")`
+          : `${d.agent}: NOT sandboxed`,
+    );
+    const refused = decisions.filter((d) => !d.sandboxed && d.mode === 'bwrap').map((d) => d.agent);
+    const fellBack = decisions.filter((d) => !d.sandboxed && d.mode === 'auto').map((d) => d.agent);
+    if (probe.ok || (refused.length === 0 && fellBack.length === 0))
+      return { id, severity: 'ok', message: `agent sandboxes: ${parts.join(', ')}` };
+    const why = `${parts.join(', ')}: ${probe.reason}`;
+    if (refused.length > 0)
+      return {
+        id,
+        severity: 'error',
+        message: `${why}; ${refused.join(', ')} (sandbox = "bwrap") will not start`,
+        fix: probe.fix,
+      };
+    return {
+      id,
+      severity: 'warn',
+      message: `${why}; ${fellBack.join(', ')} (sandbox = "auto") run unsandboxed, with the daemon's own access`,
+      fix: probe.fix,
+    };
   },
 };

@@ -3,7 +3,7 @@
  * the CLI) and up (GET /api/doctor); a check that throws becomes an error finding, never a crash.
  */
 import type { DoctorReport, Finding, Severity } from '../../contract.js';
-import { agentsMemoryCap, agentsResolvable } from './checks-agents.js';
+import { agentsMemoryCap, agentsResolvable, agentsSandbox } from './checks-agents.js';
 import { telegramAllowedUsers, telegramPolling } from './checks-channels.js';
 import { daemonSocket } from './checks-daemon.js';
 import { backupAge, turnLogsCap } from './checks-ops.js';
@@ -33,6 +33,7 @@ export const CHECKS: readonly Check[] = [
   nofileLimit,
   agentsResolvable,
   agentsMemoryCap,
+  agentsSandbox,
   backupAge,
   turnLogsCap,
   telegramPolling,

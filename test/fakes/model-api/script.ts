@@ -65,7 +65,8 @@ const DEFAULT_USAGE: Usage = { input_tokens: 10, output_tokens: 5 };
 export function findScript(texts: readonly string[]): { script: Script; index: number } | undefined {
   for (let i = texts.length - 1; i >= 0; i--) {
     const t = texts[i] ?? '';
-    const at = t.indexOf(SCRIPT_MARKER);
+    // The newest script of the text: an adapter may merge consecutive user turns into one.
+    const at = t.lastIndexOf(SCRIPT_MARKER);
     if (at < 0) continue;
     const line = t.slice(at + SCRIPT_MARKER.length).split('\n')[0] ?? '';
     try {
