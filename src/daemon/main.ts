@@ -246,6 +246,19 @@ async function boot(
   });
   cleanup.unshift(() => maintenance.stop());
 
+  // Written once everything armed at boot, maintenance timers included, is in place: a waiting
+  // `daemon start` (and a test) reads this file as "ready". Then systemd is told READY=1.
+  writeState(paths.state, {
+    pid: process.pid,
+    version: BUILD.version,
+    git_sha: BUILD.gitSha,
+    started_at: new Date(startedAt).toISOString(),
+    socket: paths.socket,
+    http_port: listeners.tcp?.port ?? null,
+  });
+  cleanup.unshift(() => removeState(paths.state));
+  log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
+
   const notifier = createNotifier(process.env);
   await notifier.send('READY=1', `MAINPID=${process.pid}`, 'STATUS=ready');
   const watchdogMs = watchdogIntervalMs(process.env);
@@ -269,19 +282,6 @@ async function boot(
     watchdog.start();
     cleanup.unshift(() => watchdog.stop());
   }
-
-  // Written last: a waiting `daemon start` (and a test) reads this file as "ready", so everything
-  // the daemon arms at boot, maintenance timers included, is in place by then.
-  writeState(paths.state, {
-    pid: process.pid,
-    version: BUILD.version,
-    git_sha: BUILD.gitSha,
-    started_at: new Date(startedAt).toISOString(),
-    socket: paths.socket,
-    http_port: listeners.tcp?.port ?? null,
-  });
-  cleanup.unshift(() => removeState(paths.state));
-  log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
 
   const signal = await stopRequested;
   log.info({ signal }, 'shutting down');
