@@ -149,6 +149,7 @@ export async function createChat(deps: {
     async start(): Promise<void> {
       const requeued = messages.requeueInterrupted();
       if (requeued > 0) log.warn({ requeued }, 're-queued messages whose turn did not complete');
+      outbox.recoverInFlight();
       for (const ch of channels.values()) await ch.start(inbox);
       queue.kick();
       outbox.kick();

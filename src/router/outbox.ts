@@ -35,6 +35,21 @@ export class OutboxWorker {
 
   constructor(private readonly deps: OutboxDeps) {}
 
+  /**
+   * At boot: a part handed to the chat service just before the daemon stopped is sent again,
+   * because we cannot know whether the service got it (delivery is at-least-once). Each such
+   * resend is logged at warn with its outbox row, so a duplicate in a chat can be explained.
+   */
+  recoverInFlight(): number {
+    const rows = this.deps.repo.takeInFlight();
+    for (const r of rows)
+      this.deps.log.warn(
+        { outbox: r.id, part: r.part + 1, chat: r.chat_id, group: r.group_folder },
+        'resending a reply part that was in flight when the daemon stopped; the chat may see it twice',
+      );
+    return rows.length;
+  }
+
   kick(): void {
     if (this.#stopped) return;
     if (this.#draining) {
@@ -132,6 +147,7 @@ export class OutboxWorker {
         return true;
       }
       pacer.record(row.chat_id, isGroup, Date.now());
+      repo.partInFlight(row.id, i);
       const outcome = await channel.send(row.chat_id, parts[i] as string, {
         replyTo: i === 0 ? row.reply_to_message : null,
       });
@@ -139,6 +155,7 @@ export class OutboxWorker {
         repo.partSent(row.id, i + 1);
         continue;
       }
+      repo.partSettled(row.id);
       if (outcome.retryAfterMs !== undefined) {
         this.stats.rateLimited++;
         repo.defer(row.id, Date.now() + outcome.retryAfterMs, outcome.error);

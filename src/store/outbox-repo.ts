@@ -104,8 +104,33 @@ export class OutboxRepo {
     return row.t ?? undefined;
   }
 
+  /** Part `index` (0-based) is being handed to the chat service (migration 005). */
+  partInFlight(id: number, index: number): void {
+    sql(this.db, 'UPDATE outbox SET in_flight_part = ? WHERE id = ?').run(index, id);
+  }
+
   partSent(id: number, partsSent: number): void {
-    sql(this.db, 'UPDATE outbox SET parts_sent = ? WHERE id = ?').run(partsSent, id);
+    sql(this.db, 'UPDATE outbox SET parts_sent = ?, in_flight_part = NULL WHERE id = ?').run(partsSent, id);
+  }
+
+  /** The service answered (an error): the part is no longer in flight. */
+  partSettled(id: number): void {
+    sql(this.db, 'UPDATE outbox SET in_flight_part = NULL WHERE id = ?').run(id);
+  }
+
+  /**
+   * Rows whose part was in flight when the daemon stopped: the chat service may have it already.
+   * Cleared as they are returned, so each is reported once.
+   */
+  takeInFlight(): Array<Pick<OutboxRow, 'id' | 'chat_id' | 'group_folder'> & { part: number }> {
+    return this.db.transaction(() => {
+      const rows = sql(
+        this.db,
+        "SELECT id, chat_id, group_folder, in_flight_part AS part FROM outbox WHERE in_flight_part IS NOT NULL AND status = 'pending'",
+      ).all() as Array<Pick<OutboxRow, 'id' | 'chat_id' | 'group_folder'> & { part: number }>;
+      sql(this.db, 'UPDATE outbox SET in_flight_part = NULL WHERE in_flight_part IS NOT NULL').run();
+      return rows;
+    })();
   }
 
   sent(id: number, now: number): void {

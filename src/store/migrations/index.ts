@@ -4,10 +4,12 @@ import { migration001 } from './001-daemon-runs.js';
 import { migration002 } from './002-sessions.js';
 import { migration003 } from './003-chat.js';
 import { migration004 } from './004-tasks.js';
+import { migration005 } from './005-outbox-in-flight.js';
 
 export const GLOBAL_MIGRATIONS: readonly Migration[] = [
   migration001,
   migration002,
   migration003,
   migration004,
+  migration005,
 ];
