@@ -6,7 +6,6 @@
  * operator's API/CLI, and messages through the fake Telegram Bot API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { api, apiReply, newSession } from '../helpers/sessions.js';
 import { startWithTelegram, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
 
@@ -300,7 +299,9 @@ describe('agent tools: authorization by the calling session', () => {
     await waitForReply(s.tg, -1001, (t) => t === 'hello from ops');
     await waitForReply(s.tg, -2001, (t) => t === 'hello from alpha');
     await waitForReply(s.tg, -3001, (t) => t === 'beta says hi to alpha');
-    await sleep(300);
+    // A marker sent to alpha after the calls leaves after anything they queued there.
+    expect((await s.h.run(['send', 'alpha', 'marker for alpha'])).code).toBe(0);
+    await waitForReply(s.tg, -2001, (t) => t === 'marker for alpha');
     expect(s.tg.sentTo(-2001).map((m) => m.text)).not.toContain('beta says hi to alpha');
     expect(s.tg.sent.map((m) => m.text)).not.toContain('from the terminal');
   });
