@@ -139,7 +139,7 @@ export class OutboxWorker {
     }
     const parts = splitMessage(row.text, channel.maxMessageLength);
     const pacer = this.#pacer(channel);
-    const isGroup = row.chat_id.startsWith('-');
+    const isGroup = channel.isGroupChat(row.chat_id);
     for (let i = row.parts_sent; i < parts.length; i++) {
       const wait = pacer.delay(row.chat_id, isGroup, Date.now());
       if (wait > 0) {

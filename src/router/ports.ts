@@ -46,6 +46,8 @@ export interface Channel {
   stop(): Promise<void>;
   send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome>;
   typing(chatId: string): Promise<void>;
+  /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
+  isGroupChat(chatId: string): boolean;
   status(): ChannelStatus & {
     readonly conflict: boolean;
     readonly lastProgressAt: number | null;

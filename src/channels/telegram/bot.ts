@@ -37,6 +37,11 @@ export type PollStats = { polls: number; updates: number; errors: number; stalls
 export class TelegramChannel implements Channel {
   readonly name = 'telegram';
   readonly maxMessageLength = TELEGRAM_MAX_MESSAGE;
+
+  /** Telegram gives groups, supergroups and channels negative chat ids; users positive ones. */
+  isGroupChat(chatId: string): boolean {
+    return chatId.startsWith('-');
+  }
   readonly limits: ChannelLimits;
   readonly stats: PollStats = { polls: 0, updates: 0, errors: 0, stalls: 0, conflicts: 0 };
   readonly #api: Api;
