@@ -41,8 +41,10 @@ describe('single-instance lock', () => {
   it.skipIf(processStartTime(process.pid) === null)(
     'treats a zombie (killed but not yet reaped) owner as gone',
     async () => {
-      // `sleep 0` becomes a child of the exec'd `sleep 5`, which never reaps it: a zombie for 5 s.
-      const sh = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], {
+      // `sleep 1` becomes a child of the exec'd `sleep 30`, which never reaps it: a zombie until
+      // the test kills its parent. The second of delay lets the shell reach `exec` first even on a
+      // loaded machine; a child that ended before it would be reaped by the shell itself.
+      const sh = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], {
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       try {
@@ -50,8 +52,8 @@ describe('single-instance lock', () => {
           sh.stdout.once('data', (d: Buffer) => resolveP(Number(d.toString().trim()))),
         );
         const startTime = processStartTime(zombie);
-        for (let i = 0; i < 100 && !readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++)
-          await new Promise((r) => setTimeout(r, 20));
+        for (let i = 0; i < 400 && !readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++)
+          await new Promise((r) => setTimeout(r, 25));
         expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toContain(') Z ');
         expect(isAlive({ pid: zombie, startTime })).toBe(false);
         writeFileSync(path, JSON.stringify({ pid: zombie, startTime }));
