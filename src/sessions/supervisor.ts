@@ -4,31 +4,27 @@
  * agents orphaned by a previous daemon, and drains everything on shutdown.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AgentCapabilities, McpServer } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
-import { resolveSecret, SecretError } from '../config/secrets.js';
-import { isAlive } from '../instance/lock.js';
 import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
 import type { LiveAgent, ResumeFailure } from './acp/client.js';
-import { buildAgentEnv } from './acp/env.js';
-import { agentStateDir, prepareAgentState } from './agent-state.js';
-import { groupMembers, killGroup } from './acp/process.js';
+import { killGroup, orphanGroupAlive } from './acp/process.js';
+import { ensureWorkspace } from './workspace-setup.js';
 import { SessionError, SessionRequestError } from './errors.js';
-import { memoryCapMethod, withCgroup, type MemoryCapMethod } from './memory-watch.js';
+import { memoryCapMethod, type MemoryCapMethod } from './memory-watch.js';
 import { answerPermission } from './permission-broker.js';
 import { DEFAULT_ASK_TIMEOUT_MS } from './permissions.js';
 import { EventLog } from './event-log.js';
 import { Redactor } from './redact.js';
 import { RequestIds } from './request-ids.js';
+import { agentLaunch, asSandboxFailure } from './agent-launch.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
-import { sandboxPathProblem, type SandboxGuard } from '../config/sandbox-paths.js';
-import { PRESETS } from './presets.js';
-import { sandboxCommand } from './sandbox.js';
+import type { SandboxGuard } from '../config/sandbox-paths.js';
 import { probeSandbox, sandboxDecision, type SandboxDecision, type SandboxProbe } from './sandbox-probe.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
 
@@ -71,7 +67,6 @@ export type SupervisorDeps = {
 };
 
 export const STDERR_TAIL_BYTES = 8 * 1024;
-const MEMORY_FILE_TEMPLATE = "# Memory\n\nNotes this group's agent keeps between sessions.\n";
 
 export class Supervisor {
   readonly #sessions = new Map<string, Session>();
@@ -313,66 +308,30 @@ export class Supervisor {
         `agent ${spec.name} is no longer configured; add [agents.${spec.name}] back or start a new session`,
       );
     }
-    const credentials: Record<string, string> = {};
-    try {
-      for (const [target, ref] of Object.entries(spec.credentials))
-        credentials[target] = resolveSecret(ref, this.deps.env);
-    } catch (err) {
-      if (err instanceof SecretError) throw new SessionError('spawn', `agent ${spec.name}: ${err.message}`);
-      throw err;
-    }
+    const launch = agentLaunch(spec, {
+      env: this.deps.env,
+      agentsDir: this.deps.agentsDir,
+      workspace: s.row.workspace,
+      probe: this.sandboxProbe,
+      guard: this.deps.sandboxGuard,
+      memoryCap: this.memoryCap,
+    });
     const redact = s.deps.redact ?? new Redactor();
-    redact.set(Object.values(credentials));
+    redact.set(launch.secrets);
     const scrubStderr = redact.stream();
     const row = s.row;
-    const decision = sandboxDecision(spec, this.sandboxProbe);
-    if (spec.sandbox.mode === 'bwrap' && !decision.sandboxed) {
-      throw new SessionError(
-        'sandbox',
-        `agent ${spec.name} has sandbox = "bwrap" but ${decision.reason ?? 'bubblewrap cannot run here'}; or set sandbox = "auto" to run it unsandboxed`,
-      );
-    }
-    let env = buildAgentEnv(
-      this.deps.env,
-      { ...prepareAgentState(spec, this.deps.agentsDir), ...spec.env },
-      credentials,
-    );
-    let base = { command: spec.command, args: [...spec.args] };
-    if (decision.sandboxed && this.sandboxProbe.ok) {
-      const guard = this.deps.sandboxGuard ?? {
-        home: dirname(this.deps.agentsDir),
-        userHomes: [],
-        secretFiles: [],
-      };
-      const stateDir = sandboxStateDir(spec, this.deps.agentsDir, guard);
-      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      const wrapped = sandboxCommand({
-        bwrap: this.sandboxProbe.bwrap,
-        command: spec.command,
-        args: spec.args,
-        workspace: row.workspace,
-        stateDir,
-        env,
-        readOnly: spec.sandbox.readOnly,
-        readWrite: spec.sandbox.readWrite,
-        guard,
-      });
-      base = { command: wrapped.command, args: wrapped.args };
-      env = wrapped.env;
-    }
-    const cmd =
-      this.memoryCap === 'cgroup' ? withCgroup(base.command, base.args, spec.limits.memoryMb) : base;
+    const cmd = launch;
     const { events, log } = s.deps;
     // The ACP SDK loads with the first agent: an idle daemon does not pay its memory.
     const { startAgent } = await import('./acp/client.js');
     const live = await asSandboxFailure(
-      decision.sandboxed,
+      launch.sandboxed,
       () => s.stderrTail,
       startAgent({
         command: cmd.command,
         args: cmd.args,
         cwd: row.workspace,
-        env,
+        env: launch.env,
         resumeAcpSessionId: row.acp_session_id,
         mode: spec.mode,
         clientFs: spec.clientFs,
@@ -453,53 +412,4 @@ export class Supervisor {
     });
     return live;
   }
-}
-
-/**
- * The directory a sandboxed agent keeps its state in: `<home>/agents/<name>/`, or the one the
- * operator pointed the preset's variable at in `env` (CODEX_HOME = "/srv/codex"), when that one
- * may be shown at all; the adapter would find nothing there otherwise.
- */
-function sandboxStateDir(spec: AgentSpec, agentsDir: string, guard: SandboxGuard): string {
-  const variable = spec.preset === null ? undefined : PRESETS[spec.preset]?.state?.env;
-  const own = variable === undefined ? undefined : spec.env[variable];
-  if (own !== undefined && isAbsolute(own) && sandboxPathProblem(own, guard) === undefined) return own;
-  return agentStateDir(agentsDir, spec.name);
-}
-
-/**
- * bubblewrap that refuses its mounts (a path gone, a namespace denied) exits before the agent
- * says anything, with a `bwrap: …` line on stderr: that is the sandbox failing, not the agent.
- */
-async function asSandboxFailure<T>(sandboxed: boolean, stderr: () => string, p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    const line = /^bwrap: .*$/m.exec(stderr())?.[0];
-    if (sandboxed && err instanceof SessionError && line !== undefined)
-      throw new SessionError('sandbox', `the sandbox could not start the agent: ${line}`, { cause: err });
-    throw err;
-  }
-}
-
-/**
- * True when the agent group a previous daemon recorded still has processes. The leader itself,
- * if alive, must have the recorded start time (else its pid was reused). An agent usually exits
- * when its stdin closes with the daemon, but what it spawned (a tool's shell, a build) stays in
- * its process group: the kernel keeps a pid allocated while a group of that id exists, so group
- * members that started no earlier than the recorded leader are its descendants.
- */
-function orphanGroupAlive(pid: number, pgid: number, startTime: string | null): boolean {
-  if (isAlive({ pid, startTime })) return true;
-  if (startTime === null || isAlive({ pid: pgid, startTime: null })) return false;
-  const members = groupMembers(pgid);
-  return members.length > 0 && members.every((m) => m.startTime >= Number(startTime));
-}
-
-export function ensureWorkspace(groupsDir: string, folder: string): string {
-  const dir = join(groupsDir, folder);
-  mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
-  const memory = join(dir, 'AGENTS.md');
-  if (!existsSync(memory)) writeFileSync(memory, MEMORY_FILE_TEMPLATE, { mode: 0o600 });
-  return dir;
 }

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { processStartTime } from '../../instance/lock.js';
+import { isAlive, processStartTime } from '../../instance/lock.js';
 
 export const DEFAULT_STOP_GRACE_MS = 2_000;
 
@@ -108,4 +108,18 @@ export async function stopAgentProcess(
   }
   await within(once(p.child, 'close'), graceMs);
   killGroup(p.pgid, 'SIGKILL');
+}
+
+/**
+ * True when the agent group a previous daemon recorded still has processes. The leader itself,
+ * if alive, must have the recorded start time (else its pid was reused). An agent usually exits
+ * when its stdin closes with the daemon, but what it spawned (a tool's shell, a build) stays in
+ * its process group: the kernel keeps a pid allocated while a group of that id exists, so group
+ * members that started no earlier than the recorded leader are its descendants.
+ */
+export function orphanGroupAlive(pid: number, pgid: number, startTime: string | null): boolean {
+  if (isAlive({ pid, startTime })) return true;
+  if (startTime === null || isAlive({ pid: pgid, startTime: null })) return false;
+  const members = groupMembers(pgid);
+  return members.length > 0 && members.every((m) => m.startTime >= Number(startTime));
 }
