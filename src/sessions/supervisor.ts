@@ -15,15 +15,14 @@ import { killGroup, orphanGroupAlive } from './acp/process.js';
 import { ensureWorkspace } from './workspace-setup.js';
 import { SessionError, SessionRequestError } from './errors.js';
 import { memoryCapMethod, type MemoryCapMethod } from './memory-watch.js';
-import { answerPermission } from './permission-broker.js';
 import { DEFAULT_ASK_TIMEOUT_MS } from './permissions.js';
 import { EventLog } from './event-log.js';
 import { Redactor } from './redact.js';
 import { RequestIds } from './request-ids.js';
+import { agentHooks } from './agent-hooks.js';
 import { agentLaunch, asSandboxFailure } from './agent-launch.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
-import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
 import type { SandboxGuard } from '../config/sandbox-paths.js';
 import { probeSandbox, sandboxDecision, type SandboxDecision, type SandboxProbe } from './sandbox-probe.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
@@ -65,8 +64,6 @@ export type SupervisorDeps = {
   /** What a sandbox may never show (the home, the operator's home, credential files). */
   readonly sandboxGuard?: SandboxGuard;
 };
-
-export const STDERR_TAIL_BYTES = 8 * 1024;
 
 export class Supervisor {
   readonly #sessions = new Map<string, Session>();
@@ -318,7 +315,6 @@ export class Supervisor {
     });
     const redact = s.deps.redact ?? new Redactor();
     redact.set(launch.secrets);
-    const scrubStderr = redact.stream();
     const row = s.row;
     const cmd = launch;
     const { events, log } = s.deps;
@@ -336,52 +332,13 @@ export class Supervisor {
         mode: spec.mode,
         clientFs: spec.clientFs,
         mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
-        hooks: {
-          onUpdate: (raw) => {
-            // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
-            const n = redact.deep(raw);
-            s.toolCalls.observe(n.update);
-            events.append('update', n.update, s.currentTurn);
-            s.onTurnUpdate?.(n);
-          },
-          onBytes: (n) => s.onTurnBytes?.(n),
-          onViolation: (raw) => {
-            const why = redact.text(raw);
-            this.deps.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
-            const e = new SessionError('protocol', why);
-            if (s.abortTurn !== undefined) s.abortTurn(e);
-            else {
-              this.deps.repo.recordFailure(s.id, 'protocol', why, Date.now());
-              events.append('failure', { kind: 'protocol', message: why });
-            }
-            void s.release(500);
-          },
-          onStderr: (raw) => {
-            const text = scrubStderr(raw);
-            if (text === '') return;
-            s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
-            log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
-          },
-          onPermission: (req) => {
-            s.onTurnPermission?.();
-            return answerPermission(req, {
-              mode: spec.permissionMode,
-              toolCallIdNamesTool: spec.toolCallIdNamesTool,
-              workspace: row.workspace,
-              toolCalls: s.toolCalls,
-              pending: s.permissions,
-              events,
-              turn: s.currentTurn,
-              askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
-              onAsked: (ask) => this.deps.onPermissionAsked?.(s.id, row.group_folder, ask),
-            });
-          },
-          readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
-          writeFile: async (path, content) => {
-            await writeWorkspaceFile(row.workspace, path, content);
-            events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
-          },
-        },
+        hooks: agentHooks(s, spec, {
+          redact,
+          repo: this.deps.repo,
+          askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+          quarantine: this.deps.quarantine,
+          onPermissionAsked: this.deps.onPermissionAsked,
+        }),
       }),
     );
     const now = Date.now();

@@ -16,7 +16,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { chunks, planReply, SCRIPT_MARKER, type Conversation, type Reply } from './script.js';
+import { chunks, planReply, sampleOfSchema, SCRIPT_MARKER, type Conversation, type Reply } from './script.js';
 import { delay, type DialectRequest } from './server.js';
 
 /** The model we claim to be when the request names none (count_tokens, model listing). */
@@ -174,23 +174,6 @@ function streamReply(
   res.end();
 }
 
-/** A value of the schema's shape, for structured-output side requests (session titles). */
-function sample(schema: JsonSchema | undefined): unknown {
-  switch (schema?.type) {
-    case 'string':
-      return 'ok';
-    case 'number':
-    case 'integer':
-      return 0;
-    case 'boolean':
-      return false;
-    case 'array':
-      return [];
-    default:
-      return Object.fromEntries(Object.entries(schema?.properties ?? {}).map(([k, v]) => [k, sample(v)]));
-  }
-}
-
 /**
  * Claude Code's own side requests declare no tools, and several quote the user's prompt (the title
  * generator wraps it in `<session>`, the auto-mode classifier in a transcript), so they would play
@@ -202,7 +185,7 @@ function sideReply(body: MessagesBody): Reply | undefined {
   const usage = { input_tokens: 10, output_tokens: 5 };
   const format = body.output_config?.format;
   if (format?.type === 'json_schema')
-    return { texts: [JSON.stringify(sample(format.schema))], delayMs: 0, usage };
+    return { texts: [JSON.stringify(sampleOfSchema(format.schema ?? {}))], delayMs: 0, usage };
   const stops = Array.isArray(body.stop_sequences) ? body.stop_sequences : [];
   if (stops.includes('</severity>') || JSON.stringify(body.system ?? '').includes('<severity>')) {
     return { texts: ['<severity>0</severity>'], delayMs: 0, usage };

@@ -9,7 +9,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { delay, type DialectRequest } from './server.js';
-import { chunks, findScript, planReply, type Conversation, type Reply } from './script.js';
+import { chunks, findScript, planReply, sampleOfSchema, type Conversation, type Reply } from './script.js';
 
 type Json = Record<string, unknown>;
 
@@ -152,34 +152,7 @@ function outputSchema(body: Json): unknown {
 /** The scriptless reply, its text replaced by the smallest JSON value the schema accepts. */
 function structuredReply(schema: unknown): Reply {
   const plain = planReply({ userTexts: [], toolResultsSinceScript: 0, toolNames: [] });
-  return { ...plain, texts: [JSON.stringify(sample(schema))] };
-}
-
-/** First enum value, `ok`, 0, false, [] and every listed property: e.g. a guardian `{"outcome":"allow",…}`. */
-function sample(schema: unknown): unknown {
-  if (!isObject(schema)) return null;
-  const { enum: options, type, properties, anyOf, oneOf } = schema;
-  if (Array.isArray(options) && options.length > 0) return options[0];
-  if ('const' in schema) return schema['const'];
-  const alternatives = Array.isArray(anyOf) ? anyOf : Array.isArray(oneOf) ? oneOf : undefined;
-  if (alternatives !== undefined) return sample(alternatives[0]);
-  switch (Array.isArray(type) ? type[0] : type) {
-    case 'string':
-      return 'ok';
-    case 'number':
-    case 'integer':
-      return 0;
-    case 'boolean':
-      return false;
-    case 'array':
-      return [];
-    case 'null':
-      return null;
-    default: {
-      const props = isObject(properties) ? properties : {};
-      return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sample(v)]));
-    }
-  }
+  return { ...plain, texts: [JSON.stringify(sampleOfSchema(schema))] };
 }
 
 // ---- Responses API replies ----

@@ -118,3 +118,36 @@ export function chunks(text: string, n = 3): string[] {
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
   return out;
 }
+
+const isSchemaObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A value of a JSON schema's shape, for the adapters' structured-output side requests (titles,
+ * codex's guardian): first enum value, `ok`, 0, false, [] and every listed property: e.g. a guardian `{"outcome":"allow",…}`.
+ */
+export function sampleOfSchema(schema: unknown): unknown {
+  if (!isSchemaObject(schema)) return null;
+  const { enum: options, type, properties, anyOf, oneOf } = schema;
+  if (Array.isArray(options) && options.length > 0) return options[0];
+  if ('const' in schema) return schema['const'];
+  const alternatives = Array.isArray(anyOf) ? anyOf : Array.isArray(oneOf) ? oneOf : undefined;
+  if (alternatives !== undefined) return sampleOfSchema(alternatives[0]);
+  switch (Array.isArray(type) ? type[0] : type) {
+    case 'string':
+      return 'ok';
+    case 'number':
+    case 'integer':
+      return 0;
+    case 'boolean':
+      return false;
+    case 'array':
+      return [];
+    case 'null':
+      return null;
+    default: {
+      const props = isSchemaObject(properties) ? properties : {};
+      return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sampleOfSchema(v)]));
+    }
+  }
+}
