@@ -6,6 +6,8 @@ import { createApi } from '../api/app.js';
 import { allowedHostnames } from '../api/guards.js';
 import { sessionRoutes } from '../api/sessions-routes.js';
 import { taskRoutes } from '../api/tasks-routes.js';
+import { dashboardParts } from './dashboard.js';
+import type { LogTap } from '../ops/log-tap.js';
 import { ConfigError } from '../config/errors.js';
 import { readApiToken } from '../config/home.js';
 import { loadConfig, type Config } from '../config/load.js';
@@ -33,6 +35,7 @@ export type AppParts = {
   readonly automation: Automation;
   readonly metrics: Metrics | undefined;
   readonly log: Logger;
+  readonly logTap: LogTap;
 };
 
 /** The file on disk, not the boot-time copy: an operator editing config.toml wants to know now. */
@@ -48,6 +51,7 @@ function reloadConfig(home: string): Config | ConfigError {
 export function buildApp(p: AppParts): Hono {
   const { config, supervisor, chat, automation, metrics } = p;
   const { paths } = config;
+  const dashboard = dashboardParts(p);
   return createApi({
     token: readApiToken(paths.token),
     allowedHostnames: allowedHostnames(config.http.host, config.http.allowed_hosts),
@@ -84,7 +88,10 @@ export function buildApp(p: AppParts): Hono {
     ...(metrics === undefined
       ? {}
       : { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }),
+    auth: dashboard.auth,
+    extendRoot: dashboard.pages,
     extend: (api) => {
+      dashboard.routes(api);
       sessionRoutes(api, supervisor);
       agentRoutes(api, p.agents, process.env, p.config.paths.agents);
       chat.routes(api);

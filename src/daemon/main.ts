@@ -38,6 +38,8 @@ export type DaemonOptions = {
   readonly home: string;
   /** Pretty log copy on stdout (foreground on a TTY). */
   readonly prettyToStdout: boolean;
+  /** Called once the daemon is ready (the foreground CLI prints the dashboard link). */
+  readonly onReady?: () => Promise<void>;
 };
 
 /** Extra time past shutdown_timeout for stopping children and closing files before we force it. */
@@ -216,6 +218,7 @@ async function boot(
     automation,
     metrics,
     log: root.log.child({ component: 'api' }),
+    logTap: root.tap,
   });
   const listeners: Listeners = await serveApi(app, {
     socketPath: paths.socket,
@@ -258,6 +261,7 @@ async function boot(
   });
   cleanup.unshift(() => removeState(paths.state));
   log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
+  await opts.onReady?.().catch((err: unknown) => log.warn({ err }, 'the ready hook failed'));
 
   const notifier = createNotifier(process.env);
   await notifier.send('READY=1', `MAINPID=${process.pid}`, 'STATUS=ready');

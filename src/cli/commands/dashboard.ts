@@ -1,0 +1,72 @@
+/**
+ * `agentforge dashboard [--open]`: a one-time login link to the web dashboard (POST
+ * /api/dashboard/links with the API token), printed and optionally opened in a browser. Also the
+ * "dashboard ready" line that `daemon start` and `npm start` print.
+ */
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import type { Ctx } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+type Link = { url: string; expires_at: string };
+
+export async function dashboardLink(c: Ctx): Promise<Link> {
+  return c.call<Link>('POST', '/api/dashboard/links');
+}
+
+/**
+ * One line for the operator once the daemon is ready. The link (a live login) goes only to a
+ * terminal: a service's stdout is a journal or a log file others may read later.
+ */
+export async function printDashboardReady(c: Ctx, toTerminal: boolean): Promise<void> {
+  let link: Link;
+  try {
+    link = await dashboardLink(c);
+  } catch (err) {
+    if (err instanceof CliError) {
+      c.out.line(`dashboard off: ${err.message}`);
+      return;
+    }
+    throw err;
+  }
+  const base = link.url.slice(0, link.url.indexOf('/login'));
+  c.out.line(
+    toTerminal
+      ? `dashboard ready: ${link.url} (one-time link, valid until ${new Date(link.expires_at).toLocaleTimeString()})`
+      : `dashboard ready: ${base}/ (log in with a link from: agentforge dashboard)`,
+  );
+}
+
+/** Hands the link to the desktop's opener; the printed link is the fallback either way. */
+function openInBrowser(url: string): Promise<string | undefined> {
+  const cmd = process.platform === 'darwin' ? 'open' : 'xdg-open';
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(err.code === 'ENOENT' ? `${cmd} not found` : err.message),
+    );
+    child.once('spawn', () => {
+      child.unref();
+      resolve(undefined);
+    });
+  });
+}
+
+export function registerDashboard(program: Command, ctx: () => Ctx): void {
+  program
+    .command('dashboard')
+    .description('print a one-time login link to the web dashboard (valid for [dashboard] link_ttl)')
+    .option('--open', 'also open it in the default browser')
+    .action(async (opts: { open?: boolean }) => {
+      const c = ctx();
+      const link = await dashboardLink(c);
+      let openError: string | undefined;
+      if (opts.open) openError = await openInBrowser(link.url);
+      c.out.print({ ...link, opened: opts.open === true && openError === undefined }, (w) => {
+        w(link.url);
+        w(`one-time link; it works once, until ${new Date(link.expires_at).toLocaleTimeString()}`);
+        if (openError !== undefined) w(`could not open a browser (${openError}); open the link yourself`);
+      });
+      return c.exit(EXIT.ok);
+    });
+}
