@@ -89,7 +89,10 @@ export function registerTask(program: Command, ctx: () => Ctx): void {
       const [type, value] = chosen[0] as [string, string];
       const q = new URLSearchParams({ schedule_type: type, schedule_value: value, count: o.count });
       if (o.tz !== undefined) q.set('timezone', o.tz);
-      const r = await c.call<{ timezone: string; next: string[] }>('GET', `/api/tasks/preview?${q.toString()}`);
+      const r = await c.call<{ timezone: string; next: string[] }>(
+        'GET',
+        `/api/tasks/preview?${q.toString()}`,
+      );
       c.out.print(r, (w) => {
         w(`next runs (${r.timezone}):`);
         for (const t of r.next) w(`  ${t}`);
