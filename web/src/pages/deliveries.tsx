@@ -76,7 +76,7 @@ function Rows(props: { label: string; rows: readonly OutboxRow[]; reload: () => 
               <td>
                 <Action
                   label={r.status === 'failed' ? 'Retry' : 'Send now'}
-                  ariaLabel={`Retry delivery ${r.id}`}
+                  ariaLabel={`${r.status === 'failed' ? 'Retry' : 'Send now'}: delivery ${r.id}`}
                   run={() => post(`/api/outbox/${r.id}/retry`)}
                   done={props.reload}
                 />

@@ -72,7 +72,7 @@ export function Tasks() {
                       <Action
                         label="Run now"
                         kind="secondary"
-                        ariaLabel={`Run task ${t.id} now`}
+                        ariaLabel={`Run now: task ${t.id}`}
                         run={() => post(`/api/tasks/${enc(t.id)}/run-now`)}
                         done={tasks.reload}
                       />
