@@ -9,7 +9,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../helpers/harness.js';
-import { launchChromium, screenshot, seriousAxeViolations } from '../helpers/browser.js';
+import { launchChromium, screenshot, seriousAxeViolations } from './chromium.js';
 import { startWithTelegram, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
 
 const ANN = { id: 111, first_name: 'Ann' };

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT } from './harness.js';
+import { ROOT } from '../helpers/harness.js';
 
 export const CHROMIUM = process.env['AF_CHROMIUM'] ?? '/usr/bin/chromium';
 export const RESULTS_DIR = join(ROOT, 'test-results');
