@@ -40,8 +40,9 @@ export function dashboardParts(p: AppParts): {
     auth: (bearer) => apiAuth(bearer, logins),
     pages: (app) => {
       if (!config.dashboard.enabled) return;
-      loginRoutes(app, logins);
+      // First: it installs the security headers (CSP …) that the login page needs as well.
       dashboardStatic(app, { logins, dir: WEB_DIR, assets: loadAssets(WEB_DIR), version: BUILD.gitSha });
+      loginRoutes(app, logins);
     },
     routes: (api) => {
       dashboardApiRoutes(api, {
