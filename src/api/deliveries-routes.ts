@@ -5,6 +5,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { OutboxRepo } from '../store/outbox-repo.js';
+import { outboxInfo } from './dto.js';
 import { ApiError } from './errors.js';
 
 const listQuery = z.strictObject({
@@ -23,7 +24,7 @@ export function deliveryRoutes(api: Hono, outbox: OutboxRepo): void {
       );
     return c.json({
       status: q.data.status,
-      rows: outbox.listAttention(q.data.status, Date.now(), q.data.limit),
+      rows: outbox.listAttention(q.data.status, Date.now(), q.data.limit).map(outboxInfo),
     });
   });
 
@@ -35,6 +36,6 @@ export function deliveryRoutes(api: Hono, outbox: OutboxRepo): void {
     if (row === undefined)
       throw new ApiError(404, 'not_found', `no outbox entry ${id}; see: agentforge outbox list`);
     if (row === false) throw new ApiError(409, 'already_sent', `outbox entry ${id} was delivered already`);
-    return c.json(row);
+    return c.json(outboxInfo(row));
   });
 }

@@ -47,9 +47,9 @@ export function dashboardParts(p: AppParts): {
     routes: (api) => {
       dashboardApiRoutes(api, {
         logins,
-        baseUrl: () => dashboardBaseUrl(config.http.host, p.httpPort(), config.dashboard.enabled),
+        baseUrl: () => dashboardBaseUrl(config.http.host, p.httpPort, config.dashboard.enabled),
       });
-      deliveryRoutes(api, p.chat.outboxRepo);
+      deliveryRoutes(api, p.stores.outbox);
       logRoutes(api, p.logTap);
       backupRoutes(api, {
         list: () => listBackups(paths.backups),

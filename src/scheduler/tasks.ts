@@ -26,11 +26,24 @@ export class TaskError extends Error {
 }
 
 export class TaskService {
+  readonly #listeners: Array<() => void> = [];
+
   constructor(
     private readonly repo: TasksRepo,
     private readonly defaultTimezone: string,
-    private readonly onChange: () => void,
-  ) {}
+    onChange?: () => void,
+  ) {
+    if (onChange !== undefined) this.#listeners.push(onChange);
+  }
+
+  /** Called after every change to the task table (the scheduler re-arms its timer). */
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed(): void {
+    for (const l of this.#listeners) l();
+  }
 
   /**
    * The next `count` run times a schedule would have, without storing anything: the dashboard's
@@ -89,7 +102,7 @@ export class TaskService {
       created_by: createdBy,
       created_at: now,
     });
-    this.onChange();
+    this.#changed();
     return row;
   }
 
@@ -137,7 +150,7 @@ export class TaskService {
       },
       now,
     ) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 
@@ -145,7 +158,7 @@ export class TaskService {
     const t = this.get(id);
     if (t.status !== 'active') throw new TaskError('invalid_state', `task ${id} is ${t.status}, not active`);
     const row = this.repo.update(id, { status: 'paused' }, now) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 
@@ -159,14 +172,14 @@ export class TaskService {
       { status: next === null ? 'done' : 'active', next_run_at: next },
       now,
     ) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 
   cancel(id: string, now = Date.now()): TaskRow {
     this.get(id);
     const row = this.repo.update(id, { status: 'cancelled', next_run_at: null }, now) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 }
