@@ -57,7 +57,7 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
           const code = await runDaemon({
             home: c.home,
             prettyToStdout: tty,
-            onReady: () => printDashboardReady(c, tty),
+            ...(tty ? { onReady: () => printDashboardReady(c) } : {}),
           });
           // Shutdown closed everything it owns; exit now rather than wait on a straggler handle.
           process.exit(code);
@@ -80,7 +80,7 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
       }
       c.out.line(`agentforge started (pid ${pid}, home ${c.home})`);
       // This is the operator's own terminal (or script): the link itself is theirs to see.
-      await printDashboardReady(c, true);
+      await printDashboardReady(c);
       return c.exit(EXIT.ok);
     });
 

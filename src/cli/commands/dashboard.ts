@@ -15,10 +15,12 @@ export async function dashboardLink(c: Ctx): Promise<Link> {
 }
 
 /**
- * One line for the operator once the daemon is ready. The link (a live login) goes only to a
- * terminal: a service's stdout is a journal or a log file others may read later.
+ * "dashboard ready: <link>" for the operator, or "dashboard off: <why>". Printed only where the
+ * operator reads it: `daemon start` in their terminal, `--foreground` when stdout is a TTY. A
+ * service's or a detached daemon's stdout is a journal or the log file, where a live login link
+ * does not belong (and where every line is JSON).
  */
-export async function printDashboardReady(c: Ctx, toTerminal: boolean): Promise<void> {
+export async function printDashboardReady(c: Ctx): Promise<void> {
   let link: Link;
   try {
     link = await dashboardLink(c);
@@ -29,11 +31,8 @@ export async function printDashboardReady(c: Ctx, toTerminal: boolean): Promise<
     }
     throw err;
   }
-  const base = link.url.slice(0, link.url.indexOf('/login'));
   c.out.line(
-    toTerminal
-      ? `dashboard ready: ${link.url} (one-time link, valid until ${new Date(link.expires_at).toLocaleTimeString()})`
-      : `dashboard ready: ${base}/ (log in with a link from: agentforge dashboard)`,
+    `dashboard ready: ${link.url} (one-time link, valid until ${new Date(link.expires_at).toLocaleTimeString()})`,
   );
 }
 
