@@ -163,10 +163,12 @@ async function boot(
       secretFiles: secretFiles(config),
     },
   });
-  // Probed once, in the constructor; an agent that falls back says so here, in status and doctor.
-  for (const d of supervisor.sandboxes())
-    if (!d.sandboxed && d.mode !== 'none')
-      log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
+  // Probed once, in the background; an agent that falls back says so when known, in status and doctor.
+  void supervisor.sandboxesProbed().then((decisions) => {
+    for (const d of decisions)
+      if (!d.sandboxed && d.mode !== 'none')
+        log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
+  });
   // Recovery: agents a killed daemon left running are found by recorded pgid + start time.
   const orphans = supervisor.recoverOrphans();
   if (orphans > 0) log.warn({ orphans }, 'killed orphaned agent processes');

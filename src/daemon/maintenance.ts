@@ -1,13 +1,19 @@
 /**
  * The daemon's own day-two timers: scheduled backups (on [backup] schedule, keeping [backup] keep)
- * and the retention sweep (at boot and every [retention] sweep_interval). Long timers only.
+ * and the retention sweep (just after boot and every [retention] sweep_interval). Long timers only.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
-import { createBackup, pruneBackups } from '../ops/backup.js';
+import { compactHeap } from '../ops/heap.js';
 import { nextRunAfter } from '../scheduler/schedule.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The boot-time sweep waits this long: it runs synchronous SQLite work (deletes, incremental
+ * vacuum, WAL checkpoints over every events.db) that would otherwise hold up the first requests
+ * right when a starting `daemon start` or service manager asks /readyz.
+ */
+export const BOOT_SWEEP_DELAY_MS = 1_000;
 
 export type Maintenance = { stop: () => void; backupNow: () => Promise<void> };
 
@@ -24,6 +30,7 @@ export function startMaintenance(deps: {
 
   const backupNow = async (): Promise<void> => {
     try {
+      const { createBackup, pruneBackups } = await import('../ops/backup.js');
       const info = await createBackup(config.paths);
       const pruned = pruneBackups(config.paths.backups, config.backup.keep);
       log.info(
@@ -59,8 +66,10 @@ export function startMaintenance(deps: {
     } catch (err) {
       log.error({ err }, 'retention sweep failed');
     }
+    compactHeap(); // the boot's (or the last hours') garbage and a grown young generation
   };
-  setImmediate(sweep);
+  const bootSweep = setTimeout(sweep, BOOT_SWEEP_DELAY_MS);
+  bootSweep.unref();
   const sweepTimer = setInterval(sweep, config.retention.sweep_interval);
   sweepTimer.unref();
   armBackup();
@@ -69,6 +78,7 @@ export function startMaintenance(deps: {
     stop: () => {
       stopped = true;
       clearTimeout(backupTimer);
+      clearTimeout(bootSweep);
       clearInterval(sweepTimer);
       void running;
     },

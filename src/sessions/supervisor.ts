@@ -24,7 +24,13 @@ import { agentLaunch, asSandboxFailure } from './agent-launch.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import type { SandboxGuard } from '../config/sandbox-paths.js';
-import { probeSandbox, sandboxDecision, type SandboxDecision, type SandboxProbe } from './sandbox-probe.js';
+import {
+  probeSandbox,
+  probeSandboxAsync,
+  sandboxDecision,
+  type SandboxDecision,
+  type SandboxProbe,
+} from './sandbox-probe.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
 
 export type SupervisorDeps = {
@@ -71,12 +77,33 @@ export class Supervisor {
   /** One id source for every session: a request id names one request in the whole daemon. */
   readonly #requestIds = new RequestIds();
   readonly memoryCap: MemoryCapMethod = memoryCapMethod();
-  readonly sandboxProbe: SandboxProbe;
+  #sandboxProbe: SandboxProbe | undefined;
+  readonly #sandboxProbed: Promise<SandboxProbe>;
   #closing = false;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.slots = new AgentSlots(deps.maxConcurrent, () => this.#evictIdle());
-    this.sandboxProbe = deps.sandboxProbe ?? probeSandbox(deps.env);
+    this.#sandboxProbe = deps.sandboxProbe;
+    this.#sandboxProbed =
+      deps.sandboxProbe !== undefined
+        ? Promise.resolve(deps.sandboxProbe)
+        : probeSandboxAsync(deps.env).then((p) => (this.#sandboxProbe ??= p));
+  }
+
+  /**
+   * Whether bubblewrap runs here. Probed once, in the background from construction on (waiting
+   * for its child process was the largest part of the daemon's time to ready); whoever needs the
+   * answer before that finished probes synchronously, and both see the same cached answer.
+   */
+  get sandboxProbe(): SandboxProbe {
+    this.#sandboxProbe ??= probeSandbox(this.deps.env);
+    return this.#sandboxProbe;
+  }
+
+  /** Every agent's sandbox, once the background probe has answered (the boot's warnings). */
+  async sandboxesProbed(): Promise<SandboxDecision[]> {
+    await this.#sandboxProbed;
+    return this.sandboxes();
   }
 
   /** Every agent's sandbox as it will run (status, doctor). */
