@@ -95,7 +95,9 @@ async function boot(
   const { stores, runId, previousRun } = openStores(paths.db, startedAt, log, cleanup);
 
   // 3. Supervision: the tools agents call, the supervisor, recovery of a killed daemon's agents.
-  const timezone = config.scheduler.timezone ?? systemTimezone();
+  // Asked on first need: the system zone comes from ICU, whose first use costs the boot tens of ms.
+  let zone: string | undefined;
+  const timezone = (): string => (zone ??= config.scheduler.timezone ?? systemTimezone());
   const tasks = new TaskService(stores.tasks, timezone);
   const folderInUse = folderInUseAt(paths.groups, stores.sessions);
   const tools = await createToolAccess({

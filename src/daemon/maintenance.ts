@@ -9,9 +9,9 @@ import { nextRunAfter } from '../scheduler/schedule.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
- * The boot-time sweep waits this long: it runs synchronous SQLite work (deletes, incremental
- * vacuum, WAL checkpoints over every events.db) that would otherwise hold up the first requests
- * right when a starting `daemon start` or service manager asks /readyz.
+ * The boot-time sweep (and the arming of the backup timer) waits this long: the sweep runs
+ * synchronous SQLite work (deletes, incremental vacuum, WAL checkpoints over every events.db) that
+ * would otherwise hold up the first requests, right when `daemon start` or systemd asks /readyz.
  */
 export const BOOT_SWEEP_DELAY_MS = 1_000;
 
@@ -19,7 +19,8 @@ export type Maintenance = { stop: () => void; backupNow: () => Promise<void> };
 
 export function startMaintenance(deps: {
   config: Config;
-  timezone: string;
+  /** Asked when the backup timer is first armed (after boot: ICU's first use is slow). */
+  timezone: () => string;
   sweep: () => void;
   log: Logger;
 }): Maintenance {
@@ -44,7 +45,7 @@ export function startMaintenance(deps: {
   const armBackup = (): void => {
     if (stopped || !config.backup.enabled) return;
     const next = nextRunAfter(
-      { type: 'cron', value: config.backup.schedule, timezone: deps.timezone },
+      { type: 'cron', value: config.backup.schedule, timezone: deps.timezone() },
       Date.now(),
     );
     if (next === null) return;
@@ -68,11 +69,15 @@ export function startMaintenance(deps: {
     }
     compactHeap(); // the boot's (or the last hours') garbage and a grown young generation
   };
-  const bootSweep = setTimeout(sweep, BOOT_SWEEP_DELAY_MS);
+  // The backup timer is armed with the boot sweep: working out a cron time in a zone is ICU's
+  // first use, tens of ms that the time to ready need not include.
+  const bootSweep = setTimeout(() => {
+    armBackup();
+    sweep();
+  }, BOOT_SWEEP_DELAY_MS);
   bootSweep.unref();
   const sweepTimer = setInterval(sweep, config.retention.sweep_interval);
   sweepTimer.unref();
-  armBackup();
 
   return {
     stop: () => {
