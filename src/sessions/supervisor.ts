@@ -327,6 +327,8 @@ export class Supervisor {
   }
 
   async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
+    // The background probe, not a second synchronous one, when the first agent starts right after boot.
+    const probe = await this.#sandboxProbed;
     // Once shutdown began no agent may start: it would outlive the drain and hold the process.
     if (this.#closing) throw new SessionError('cancelled', 'the daemon is shutting down');
     if (spec.missing === true) {
@@ -339,7 +341,7 @@ export class Supervisor {
       env: this.deps.env,
       agentsDir: this.deps.agentsDir,
       workspace: s.row.workspace,
-      probe: this.sandboxProbe,
+      probe: this.#sandboxProbe ?? probe,
       guard: this.deps.sandboxGuard,
       memoryCap: this.memoryCap,
     });
