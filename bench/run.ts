@@ -11,6 +11,7 @@ import { eventLogIngest, ingest } from './ingest.js';
 import { ROOT, round } from './lib.js';
 import { sandboxStartCost } from './sandbox.js';
 import { sessionMemory, turnOverhead } from './sessions.js';
+import { dashboardBudget } from './dashboard.js';
 import { latency, throughput } from './telegram.js';
 
 const quick = process.argv.includes('--quick');
@@ -103,6 +104,22 @@ if (section('sandbox')) {
     add('first turn, demo agent unsandboxed (median)', sbx.plainMs, 'ms', '', true);
     add('first turn, demo agent in bwrap (median)', sbx.sandboxedMs, 'ms', '', true);
     add('  extra start-up of the sandbox', sbx.extraMs, 'ms', '≤ 100 ms', sbx.extraMs <= 100);
+  }
+}
+if (section('dashboard')) {
+  process.stderr.write('dashboard …\n');
+  const dash = (raw['dash'] = await dashboardBudget(quick ? 3 : 10));
+  if (dash === null) process.stderr.write('  dashboard: no Chromium at /usr/bin/chromium; no figure\n');
+  else {
+    add('dashboard first page, gzipped', dash.firstPageKb, 'KB', '≤ 150 KB', dash.firstPageKb <= 150);
+    add(
+      'dashboard first render (median)',
+      dash.firstRenderMedianMs,
+      'ms',
+      '≤ 300 ms',
+      dash.firstRenderMedianMs <= 300,
+    );
+    add('dashboard first render (max)', dash.firstRenderMaxMs, 'ms', '', true);
   }
 }
 

@@ -32,6 +32,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   'mcp-bridge': async () => (await import('./commands/mcp-bridge.js')).registerMcpBridge,
   service: async () => (await import('./commands/service.js')).registerService,
   backup: async () => (await import('./commands/backup.js')).registerBackup,
+  dashboard: async () => (await import('./commands/dashboard.js')).registerDashboard,
+  outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
 };
 
 /** The command word: the first argument that is not the global `-o`/`--output` option. */
