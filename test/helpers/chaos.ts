@@ -2,13 +2,19 @@
  * Shared pieces of the reliability suite (test/chaos/): mode and scale (quick for CI, CHAOS_LONG=1
  * for more), a seeded random source whose seed is printed so a failing run can be replayed
  * (CHAOS_SEED=…), probes of a running daemon with their latency, read-only views of its database
- * and event logs, and /proc samples of a process.
+ * and event logs, /proc samples of a process, and the fuzz files' common pieces (fast-check
+ * parameters, run counts, JSON noise, a migrated database file).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterAll } from 'vitest';
 import { udsRequest } from '../../src/net/uds-http.js';
+import { openDatabase, type Db } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { GLOBAL_MIGRATIONS } from '../../src/store/migrations/index.js';
 import { waitFor, type TestHome } from './harness.js';
 import { apiToken, socketPath } from './sessions.js';
 
@@ -219,4 +225,30 @@ export function fuzzParams(quick: number): { numRuns: number; seed?: number } {
   const fromEnv = Number(process.env['CHAOS_SEED']);
   const seed = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
   return { numRuns: scaled(quick, quick * 5), ...(seed === undefined ? {} : { seed }) };
+}
+
+/** Any JSON value, a few levels deep: the noise mixed into every fuzzed input. */
+export const anyJson = fc.jsonValue({ maxDepth: 3 });
+
+/**
+ * Counts the runs of each property in a fuzz file and prints them when the file ends, so a log
+ * shows the properties were not vacuous (and how far CHAOS_LONG took them).
+ */
+export function runCounter(file: string): (property: string) => void {
+  const runs: Record<string, number> = {};
+  afterAll(() => {
+    console.log(
+      `${file} (${LONG ? 'long' : 'quick'}): ${Object.entries(runs)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+    );
+  });
+  return (property) => void (runs[property] = (runs[property] ?? 0) + 1);
+}
+
+/** A global-schema database file `<dir>/<name>.db`, migrated by the real migrations. */
+export function migratedDb(dir: string, name: string): Db {
+  const db = openDatabase(join(dir, `${name}.db`));
+  migrate(db, GLOBAL_MIGRATIONS, name);
+  return db;
 }
