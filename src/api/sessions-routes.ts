@@ -141,14 +141,14 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
       c.req.query('follow') === '1' || (c.req.header('accept') ?? '').includes('text/event-stream');
     if (wantsStream) {
       // Fail before the stream starts when the file is locked: a 503 the client can retry.
-      unlessBusy(() => s.deps.events.read(after, 1));
-      return streamEvents(c, s.deps.events, after);
+      unlessBusy(() => s.events.read(after, 1));
+      return streamEvents(c, s.events, after);
     }
     // SQLite refuses NaN or 1.5 as a LIMIT: a bad value is the caller's 400, not our 500.
     const limit = Number(c.req.query('limit') || 1000);
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw new ApiError(400, 'invalid_request', 'limit must be a non-negative whole number');
-    return c.json({ events: unlessBusy(() => s.deps.events.read(after, limit)) });
+    return c.json({ events: unlessBusy(() => s.events.read(after, limit)) });
   });
 }
 
