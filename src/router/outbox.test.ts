@@ -14,7 +14,7 @@ import {
   MAX_DELIVERY_ATTEMPTS,
   OutboxWorker,
 } from './outbox.js';
-import type { Channel, ChannelLimits, InboundSink, SendOutcome } from './ports.js';
+import type { Channel, ChannelHealth, ChannelLimits, InboundSink, SendOutcome } from './ports.js';
 
 /** What the worker handed to the channel, and when (fake time). */
 type Sent = { chatId: string; text: string; replyTo: string | null; at: number };
@@ -56,9 +56,11 @@ class TestChannel implements Channel {
   isGroupChat(chatId: string): boolean {
     return chatId.startsWith('-');
   }
-  status(): ChannelStatus & { conflict: boolean; lastProgressAt: number | null; pollErrors: number } {
-    const base = { name: this.name, enabled: true, connected: true, last_poll_at: null, error: null };
-    return { ...base, conflict: false, lastProgressAt: null, pollErrors: 0 };
+  status(): ChannelStatus {
+    return { name: this.name, enabled: true, connected: true, last_poll_at: null, error: null };
+  }
+  health(): ChannelHealth {
+    return { notReady: null, lastProgressAt: null, stallLimitMs: 60_000, receiveErrors: 0 };
   }
 }
 

@@ -185,7 +185,7 @@ describe('TelegramChannel: receiving', () => {
   });
 });
 
-describe('TelegramChannel: status()', () => {
+describe('TelegramChannel: status() and health()', () => {
   it('is not connected before the bot is known; connected with the last poll time once polling', async () => {
     const c = channel();
     expect(c.status()).toEqual({
@@ -194,9 +194,12 @@ describe('TelegramChannel: status()', () => {
       connected: false,
       last_poll_at: null,
       error: null,
-      conflict: false,
+    });
+    expect(c.health()).toEqual({
+      notReady: 'telegram_disconnected',
       lastProgressAt: null,
-      pollErrors: 0,
+      stallLimitMs: POLL_MS + 1_000 + 1_000, // poll_timeout + stall_threshold + grace
+      receiveErrors: 0,
     });
     await c.start({ accept: (b) => accept(b) });
     // A long poll that is still open is the normal state: connected before the first answer.
@@ -204,8 +207,9 @@ describe('TelegramChannel: status()', () => {
     tg.pushMessage({ chatId: 111, from: ANN, text: 'tick' });
     await waitUntil(() => c.status().last_poll_at, 'a poll answered');
     const s = c.status();
-    expect(Date.parse(s.last_poll_at!)).toBe(s.lastProgressAt);
-    expect(s).toMatchObject({ connected: true, error: null, conflict: false, pollErrors: 0 });
+    expect(Date.parse(s.last_poll_at!)).toBe(c.health().lastProgressAt);
+    expect(s).toMatchObject({ connected: true, error: null });
+    expect(c.health()).toMatchObject({ notReady: null, receiveErrors: 0 });
   });
 
   it('a 409 conflict is reported until it clears; polling waits conflict_retry between tries', async () => {
@@ -215,7 +219,7 @@ describe('TelegramChannel: status()', () => {
       2,
     );
     const c = await started({ conflictRetryMs: 400 });
-    await waitUntil(() => c.status().conflict, 'the conflict');
+    await waitUntil(() => c.health().notReady === 'telegram_conflict', 'the conflict');
     expect(c.status()).toMatchObject({
       connected: false,
       error: 'conflict: another instance is polling this bot (409)',
@@ -226,7 +230,8 @@ describe('TelegramChannel: status()', () => {
     // Cleared on the first answered poll: a message gets through and the status is healthy again.
     tg.pushMessage({ chatId: 111, from: ANN, text: 'after the conflict' });
     await waitUntil(() => texts().includes('after the conflict'), 'the message after the conflict');
-    expect(c.status()).toMatchObject({ connected: true, conflict: false, error: null, pollErrors: 2 });
+    expect(c.status()).toMatchObject({ connected: true, error: null });
+    expect(c.health()).toMatchObject({ notReady: null, receiveErrors: 2 });
     expect(c.stats.conflicts).toBe(2);
     const [a, b, after] = tg.callsOf('getUpdates');
     expect(b!.at - a!.at).toBeGreaterThanOrEqual(400 - 50);
@@ -240,8 +245,8 @@ describe('TelegramChannel: status()', () => {
     expect(c.status()).toMatchObject({
       connected: false,
       error: 'unauthorized: the bot token was rejected (401)',
-      pollErrors: 1,
     });
+    expect(c.health()).toMatchObject({ notReady: 'telegram_disconnected', receiveErrors: 1 });
     expect(JSON.stringify(logs)).not.toContain('999:wrong');
     const t0 = Date.now();
     await c.stop();
@@ -252,7 +257,8 @@ describe('TelegramChannel: status()', () => {
     tg.inject('getUpdates', { kind: 'error', status: 502, description: 'Bad Gateway' });
     const c = await started();
     await waitUntil(() => c.status().error, 'the poll error');
-    expect(c.status()).toMatchObject({ connected: false, error: '502 Bad Gateway', pollErrors: 1 });
+    expect(c.status()).toMatchObject({ connected: false, error: '502 Bad Gateway' });
+    expect(c.health()).toMatchObject({ notReady: 'telegram_disconnected', receiveErrors: 1 });
     tg.pushMessage({ chatId: 111, from: ANN, text: 'recovered' });
     await waitUntil(() => texts().includes('recovered'), 'the message after recovery');
     expect(c.status()).toMatchObject({ connected: true, error: null });
