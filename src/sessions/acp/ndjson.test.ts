@@ -136,20 +136,12 @@ describe('childStream: reading ndjson from the agent', () => {
     expect(DEFAULT_MAX_LINE_BYTES).toBe(16 * 1024 * 1024);
   });
 
-  it('a last message without a newline before EOF is still read; a truncated one is a violation', async () => {
-    const complete = pipes();
-    complete.stdout.write(line(msg(1)) + JSON.stringify(msg(2)));
-    complete.stdout.end();
-    expect(await readAll(complete.stream.readable)).toEqual([msg(1), msg(2)]);
-    expect(complete.violations).toEqual([]);
-
-    const truncated = pipes();
-    truncated.stdout.write(line(msg(1)) + '{"jsonrpc":"2.0","id":2,"res');
-    truncated.stdout.end();
-    expect(await readAll(truncated.stream.readable)).toEqual([msg(1)]);
-    expect(truncated.violations).toEqual([
-      'agent wrote a non-JSON line to stdout: "{\\"jsonrpc\\":\\"2.0\\",\\"id\\":2,\\"res"',
-    ]);
+  it('bytes after the last newline at EOF are dropped without a violation (an agent cut off mid-write)', async () => {
+    const { stdout, stream, violations } = pipes();
+    stdout.write(line(msg(1)) + '{"jsonrpc":"2.0","id":2,"res');
+    stdout.end();
+    expect(await readAll(stream.readable)).toEqual([msg(1)]);
+    expect(violations).toEqual([]);
   });
 
   it('an error on stdout errors the stream', async () => {

@@ -86,11 +86,9 @@ export function childStream(stdout: Readable, stdin: Writable, opts: NdjsonOptio
           if (bufferedBytes > max) violate(`agent wrote a line longer than ${max} bytes`, controller);
         }
       });
-      stdout.once('end', () => {
-        // A last line without its newline is still the agent's output: a message, or garbage.
-        if (!violated && bufferedBytes > 0) onLine(Buffer.concat(buffered));
-        finish(controller);
-      });
+      // A last line without its newline is dropped, not a violation: it is what an agent we
+      // stopped (timeout, memory, output cap) was cut off writing, and the agent is not to blame.
+      stdout.once('end', () => finish(controller));
       stdout.once('error', (err) => finish(controller, err));
     },
     cancel() {
