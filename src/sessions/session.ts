@@ -179,7 +179,9 @@ export class Session {
   }
 
   isIdleLive(): boolean {
-    return this.#live !== undefined && !this.#busy && this.#queue.length === 0 && this.#starting === undefined;
+    return (
+      this.#live !== undefined && !this.#busy && this.#queue.length === 0 && this.#starting === undefined
+    );
   }
 
   async #pump(): Promise<void> {
