@@ -251,7 +251,8 @@ export function procSample(pid: number): { rssKb: number; fds: number } {
  */
 export function fuzzParams(quick: number): { numRuns: number; seed?: number } {
   const fromEnv = Number(process.env['CHAOS_SEED']);
-  const seed = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
+  // fast-check prints negative seeds too: any non-zero integer replays.
+  const seed = Number.isInteger(fromEnv) && fromEnv !== 0 ? fromEnv : undefined;
   return { numRuns: scaled(quick, quick * 5), ...(seed === undefined ? {} : { seed }) };
 }
 
