@@ -35,11 +35,12 @@ describe('scheduler across restarts', () => {
       h.track(d.child.pid!);
       await addGroup(h);
 
-      // Once tasks due every 450 ms over the next ~40 s, and an interval task for run-now.
+      // Once tasks due every 900 ms over the next ~80 s (the loop takes 20-75 s, more on a loaded
+      // machine: tasks must still be falling due in its last downtimes), and an interval task for run-now.
       const first = Date.now() + 1500;
       const onces = await Promise.all(
         Array.from({ length: 90 }, async (_, i) => {
-          const due = first + i * 450;
+          const due = first + i * 900;
           const t = await addTask(h, {
             prompt: `sleep 300 once-${i}`,
             schedule_type: 'once',
