@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { OutboxRepo, OutboxRow } from '../store/outbox-repo.js';
 import { Pacer } from './pacing.js';
-import type { Channel } from './ports.js';
+import type { Channel, SendOutcome } from './ports.js';
 import { splitMessage } from './split.js';
 
 /** With the back-off cap this rides out about an hour of Telegram being unreachable. */
@@ -148,7 +148,7 @@ export class OutboxWorker {
       }
       pacer.record(row.chat_id, isGroup, Date.now());
       repo.partInFlight(row.id, i);
-      const outcome = await channel.send(row.chat_id, parts[i] as string, {
+      const outcome = await sendPart(channel, row.chat_id, parts[i] as string, {
         replyTo: i === 0 ? row.reply_to_message : null,
       });
       if (outcome.ok) {
@@ -181,5 +181,23 @@ export class OutboxWorker {
     repo.sent(row.id, Date.now());
     this.stats.sent++;
     return true;
+  }
+}
+
+/**
+ * A channel reports failures as outcomes; one that throws instead (a bug) is treated like a network
+ * error, so the row backs off and counts an attempt rather than failing the whole drain, which
+ * re-armed at once and resent in a tight loop without ever giving up.
+ */
+async function sendPart(
+  channel: Channel,
+  chatId: string,
+  text: string,
+  opts: { replyTo: string | null },
+): Promise<SendOutcome> {
+  try {
+    return await channel.send(chatId, text, opts);
+  } catch (err) {
+    return { ok: false, retryable: true, error: `${channel.name} send threw: ${String(err)}` };
   }
 }

@@ -2,13 +2,20 @@
  * Shared pieces of the reliability suite (test/chaos/): mode and scale (quick for CI, CHAOS_LONG=1
  * for more), a seeded random source whose seed is printed so a failing run can be replayed
  * (CHAOS_SEED=…), probes of a running daemon with their latency, read-only views of its database
- * and event logs, and /proc samples of a process.
+ * and event logs, /proc samples of a process, and the fuzz files' common pieces (fast-check
+ * parameters, run counts, JSON noise, a migrated database file).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterAll } from 'vitest';
 import { udsRequest } from '../../src/net/uds-http.js';
+import { openDatabase, type Db } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { GLOBAL_MIGRATIONS } from '../../src/store/migrations/index.js';
 import { waitFor, type TestHome } from './harness.js';
 import { apiToken, socketPath } from './sessions.js';
 
@@ -130,14 +137,44 @@ export function rawRequest(
   });
 }
 
+/**
+ * Runs `fn` on a read-only view of a SQLite file. A journal or WAL left behind by a kill -9 may
+ * need recovery, which a read-only connection cannot do ("attempt to write a readonly database"):
+ * then `fn` reads a copy of the file with its journal or WAL, so the test never writes the daemon's
+ * own files.
+ */
+export function readSqlite<T>(path: string, fn: (db: Database.Database) => T): T {
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code);
+    if (!code.startsWith('SQLITE_READONLY') && !/readonly database/.test(String(err))) throw err;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'af-chaos-db-'));
+  try {
+    const copy = join(dir, 'copy.db');
+    copyFileSync(path, copy);
+    for (const side of ['-wal', '-journal'])
+      if (existsSync(`${path}${side}`)) copyFileSync(`${path}${side}`, `${copy}${side}`);
+    const db = new Database(copy, { fileMustExist: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Opens <home>/agentforge.db read-only for one query. */
 export function withDb<T>(home: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(home, 'agentforge.db'), { readonly: true, fileMustExist: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
+  return readSqlite(join(home, 'agentforge.db'), fn);
 }
 
 export type TaskRunRow = {
@@ -187,19 +224,16 @@ export function promptsSent(home: string): Map<string, number> {
   for (const id of readdirSync(dir)) {
     const path = join(dir, id, 'events.db');
     if (!existsSync(path)) continue;
-    const db = new Database(path, { readonly: true, fileMustExist: true });
-    try {
+    readSqlite(path, (db) => {
       // A session created just before a kill -9 may have an events.db without its schema yet.
-      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'events'").get() === undefined) continue;
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'events'").get() === undefined) return;
       for (const { data } of db.prepare("SELECT data FROM events WHERE kind = 'prompt'").all() as Array<{
         data: string;
       }>) {
         const text = (JSON.parse(data) as { text: string }).text;
         counts.set(text, (counts.get(text) ?? 0) + 1);
       }
-    } finally {
-      db.close();
-    }
+    });
   }
   return counts;
 }
@@ -217,6 +251,33 @@ export function procSample(pid: number): { rssKb: number; fds: number } {
  */
 export function fuzzParams(quick: number): { numRuns: number; seed?: number } {
   const fromEnv = Number(process.env['CHAOS_SEED']);
-  const seed = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
+  // fast-check prints negative seeds too: any non-zero integer replays.
+  const seed = Number.isInteger(fromEnv) && fromEnv !== 0 ? fromEnv : undefined;
   return { numRuns: scaled(quick, quick * 5), ...(seed === undefined ? {} : { seed }) };
+}
+
+/** Any JSON value, a few levels deep: the noise mixed into every fuzzed input. */
+export const anyJson = fc.jsonValue({ maxDepth: 3 });
+
+/**
+ * Counts the runs of each property in a fuzz file and prints them when the file ends, so a log
+ * shows the properties were not vacuous (and how far CHAOS_LONG took them).
+ */
+export function runCounter(file: string): (property: string) => void {
+  const runs: Record<string, number> = {};
+  afterAll(() => {
+    console.log(
+      `${file} (${LONG ? 'long' : 'quick'}): ${Object.entries(runs)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+    );
+  });
+  return (property) => void (runs[property] = (runs[property] ?? 0) + 1);
+}
+
+/** A global-schema database file `<dir>/<name>.db`, migrated by the real migrations. */
+export function migratedDb(dir: string, name: string): Db {
+  const db = openDatabase(join(dir, `${name}.db`));
+  migrate(db, GLOBAL_MIGRATIONS, name);
+  return db;
 }

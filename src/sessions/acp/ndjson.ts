@@ -70,6 +70,9 @@ export function childStream(stdout: Readable, stdin: Writable, opts: NdjsonOptio
         let start = 0;
         for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
           const part = chunk.subarray(start, nl);
+          // The bound holds however the line was chunked, also when its newline came with it.
+          if (bufferedBytes + part.length > max)
+            return violate(`agent wrote a line longer than ${max} bytes`, controller);
           const line = bufferedBytes === 0 ? part : Buffer.concat([...buffered, part]);
           buffered = [];
           bufferedBytes = 0;
@@ -83,6 +86,8 @@ export function childStream(stdout: Readable, stdin: Writable, opts: NdjsonOptio
           if (bufferedBytes > max) violate(`agent wrote a line longer than ${max} bytes`, controller);
         }
       });
+      // A last line without its newline is dropped, not a violation: it is what an agent we
+      // stopped (timeout, memory, output cap) was cut off writing, and the agent is not to blame.
       stdout.once('end', () => finish(controller));
       stdout.once('error', (err) => finish(controller, err));
     },
