@@ -35,6 +35,9 @@ describe('installRoot', () => {
     expect(installRoot(inUserHome, guard)).toBe(inUserHome);
     expect(installRoot(join(HOME, 'groups', 'g', 'evil'), guard)).toBeUndefined();
     expect(installRoot('/usr/bin/node', guard)).toBeUndefined(); // the system is there anyway
+    // Not normal: `x/link/../y` resolves the link first, so no lexical check can vouch for it.
+    expect(installRoot(join(root, 'prefix') + '/bin/../../x', guard)).toBeUndefined();
+    expect(installRoot(join(root, 'src/app') + '/./run.js', guard)).toBeUndefined();
   });
 });
 

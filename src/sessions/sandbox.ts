@@ -9,7 +9,7 @@
  * children included, ends with the sandbox, and the sandbox ends with the daemon.
  */
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxPathProblem, within, type SandboxGuard } from '../config/sandbox-paths.js';
 import { resolveCommand } from './agents.js';
@@ -64,6 +64,9 @@ function realOr(path: string): string {
  */
 export function installRoot(file: string, guard: SandboxGuard): string | undefined {
   if (!isAbsolute(file) || isSystem(file)) return undefined;
+  // `a/link/../b` means something else to the kernel (the link first) than to a lexical check:
+  // a path that is not already normal is not shown at all (resolved commands always are).
+  if (normalize(file) !== file) return undefined;
   const parts = file.split(sep);
   const nm = parts.indexOf('node_modules');
   const candidates: string[] = [];
