@@ -150,6 +150,7 @@ export class OutboxWorker {
       repo.partInFlight(row.id, i);
       const outcome = await channel.send(row.chat_id, parts[i] as string, {
         replyTo: i === 0 ? row.reply_to_message : null,
+        key: `${row.id}.${i}`,
       });
       if (outcome.ok) {
         repo.partSent(row.id, i + 1);
