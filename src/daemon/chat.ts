@@ -86,6 +86,14 @@ export async function createChat(deps: {
     );
   }
 
+  const emailCounters: Record<string, number> = {};
+  if (config.channels.email.enabled) {
+    // imapflow, nodemailer and postal-mime are loaded only when e-mail is on.
+    const { createEmail } = await import('./email.js');
+    const log2 = log.child({ component: 'email' });
+    channels.set('email', createEmail({ ...deps, groups, log: log2, counters: emailCounters }));
+  }
+
   const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
   // Every row added to the outbox, by whom ever, wakes the worker: one operation, not two.
   outboxRepo.onAdded(() => outbox.kick());
@@ -201,6 +209,7 @@ export async function createChat(deps: {
     pollErrors(): number {
       return [...channels.values()].reduce((n, ch) => n + ch.status().pollErrors, 0);
     },
+    emailCounters,
     queueDepth(): number {
       return (messages.counts()['queued'] ?? 0) + (messages.counts()['processing'] ?? 0);
     },

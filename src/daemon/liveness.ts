@@ -35,7 +35,7 @@ export function livenessProbes(deps: {
     },
   ];
   for (const ch of deps.channels.values()) {
-    const limit = tg.poll_timeout + tg.stall_threshold + CHANNEL_GRACE_MS;
+    const limit = ch.livenessMs ?? tg.poll_timeout + tg.stall_threshold + CHANNEL_GRACE_MS;
     probes.push({
       name: ch.name,
       check: (now) => {
