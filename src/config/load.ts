@@ -216,7 +216,8 @@ function forEachSecretRef(config: ConfigFile, visit: (path: string[], ref: Secre
   const mail = config.channels.email;
   if (mail.imap?.password) visit(['channels', 'email', 'imap', 'password'], mail.imap.password);
   if (mail.smtp?.password) visit(['channels', 'email', 'smtp', 'password'], mail.smtp.password);
-  if (mail.oauth2?.client_secret) visit(['channels', 'email', 'oauth2', 'client_secret'], mail.oauth2.client_secret);
+  if (mail.oauth2?.client_secret)
+    visit(['channels', 'email', 'oauth2', 'client_secret'], mail.oauth2.client_secret);
   if (mail.oauth2) visit(['channels', 'email', 'oauth2', 'refresh_token'], mail.oauth2.refresh_token);
 }
 

@@ -7,7 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createEmailChannel, oauthTokens, type Credentials, type EmailChannel, type Endpoint } from '../channels/email/index.js';
+import {
+  createEmailChannel,
+  oauthTokens,
+  type Credentials,
+  type EmailChannel,
+  type Endpoint,
+} from '../channels/email/index.js';
 import type { Config } from '../config/load.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { Quarantine } from '../ops/quarantine.js';
@@ -32,7 +38,9 @@ function endpoint(ep: MailEndpointConfig): Endpoint {
     try {
       ca = readFileSync(ep.ca_file, 'utf8');
     } catch (err) {
-      throw new Error(`channels.email: cannot read ca_file ${ep.ca_file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(
+        `channels.email: cannot read ca_file ${ep.ca_file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
   return { host: ep.host, port: ep.port, tls: tlsMode(ep), ca, user: ep.user };
@@ -40,7 +48,10 @@ function endpoint(ep: MailEndpointConfig): Endpoint {
 
 /** `mail-<address>` as a folder name (GROUP_FOLDER_RE), with a suffix if another chat has it. */
 export function mailFolder(address: string, taken: (folder: string) => boolean): string {
-  const base = `mail-${address}`.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 64);
+  const base = `mail-${address}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '_')
+    .slice(0, 64);
   if (!taken(base)) return base;
   for (let i = 2; i < 100; i++) {
     const folder = `${base.slice(0, 64 - String(i).length - 1)}-${i}`;
@@ -68,11 +79,18 @@ export function createEmail(deps: {
           accessToken: oauthTokens({
             tokenUrl: mail.oauth2!.token_url,
             clientId: mail.oauth2!.client_id,
-            clientSecret: mail.oauth2!.client_secret === undefined ? undefined : resolveSecret(mail.oauth2!.client_secret, deps.env),
+            clientSecret:
+              mail.oauth2!.client_secret === undefined
+                ? undefined
+                : resolveSecret(mail.oauth2!.client_secret, deps.env),
             refreshToken: resolveSecret(mail.oauth2!.refresh_token, deps.env),
           }),
         }
-      : { kind: 'password', imap: resolveSecret(imap.password!, deps.env), smtp: resolveSecret(smtp.password!, deps.env) };
+      : {
+          kind: 'password',
+          imap: resolveSecret(imap.password!, deps.env),
+          smtp: resolveSecret(smtp.password!, deps.env),
+        };
   const kv = new KvRepo(deps.db);
   let salt = kv.get('email.id_salt');
   if (salt === undefined) {

@@ -31,7 +31,11 @@ export type MessageDetails = {
   /** The message came from outside (e-mail): the prompt marks it as untrusted input. */
   readonly untrusted: boolean;
   readonly subject?: string;
-  readonly attachments?: ReadonlyArray<{ readonly path: string; readonly bytes: number; readonly type: string }>;
+  readonly attachments?: ReadonlyArray<{
+    readonly path: string;
+    readonly bytes: number;
+    readonly type: string;
+  }>;
   readonly skipped?: ReadonlyArray<{ readonly name: string; readonly why: string }>;
 };
 

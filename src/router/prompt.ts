@@ -52,7 +52,11 @@ export function sender(m: Pick<MessageRow, 'channel' | 'sender_id' | 'sender_nam
 }
 
 function message(heading: string, m: MessageRow): string[] {
-  return [...detailNotes(m), `${NOTE_PREFIX}${heading} from ${sender(m)} at ${time(m.ts)}:`, ...quote(m.text)];
+  return [
+    ...detailNotes(m),
+    `${NOTE_PREFIX}${heading} from ${sender(m)} at ${time(m.ts)}:`,
+    ...quote(m.text),
+  ];
 }
 
 /** The channel's details (an e-mail's subject and attachments) as notes before the message. */

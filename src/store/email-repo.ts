@@ -4,7 +4,11 @@
  */
 import { sql, type Db } from './db.js';
 
-export type EmailCursor = { readonly uidvalidity: string; readonly last_uid: number; readonly synced_at: number };
+export type EmailCursor = {
+  readonly uidvalidity: string;
+  readonly last_uid: number;
+  readonly synced_at: number;
+};
 
 export type EmailInboxRow = {
   readonly account: string;
@@ -126,8 +130,7 @@ export class EmailRepo {
   sentState(messageId: string): SentState | undefined {
     return (
       sql(this.db, 'SELECT state FROM email_sent WHERE message_id = ?').get(messageId) as
-        | { state: SentState }
-        | undefined
+        { state: SentState } | undefined
     )?.state;
   }
 

@@ -34,7 +34,15 @@ export class EmailChannel implements Channel {
   // Mail has no per-chat rate limit worth pacing for; the per-sender reply cap guards volume.
   readonly limits: ChannelLimits = { perChatPerS: 1000, perGroupPerMin: 100_000, globalPerS: 1000 };
   readonly livenessMs: number;
-  readonly stats: EmailStats = { syncs: 0, syncErrors: 0, connects: 0, fetched: 0, accepted: 0, sent: 0, foundInSent: 0 };
+  readonly stats: EmailStats = {
+    syncs: 0,
+    syncErrors: 0,
+    connects: 0,
+    fetched: 0,
+    accepted: 0,
+    sent: 0,
+    foundInSent: 0,
+  };
   readonly #sync: MailboxSync;
   readonly #stop = new AbortController();
   #client: ImapFlow | undefined;
@@ -195,7 +203,11 @@ export class EmailChannel implements Channel {
     this.#connected = false;
   }
 
-  async send(chatId: string, text: string, opts: { replyTo?: string | null; key?: string }): Promise<SendOutcome> {
+  async send(
+    chatId: string,
+    text: string,
+    opts: { replyTo?: string | null; key?: string },
+  ): Promise<SendOutcome> {
     const o = this.opts;
     const key = opts.key ?? `x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const messageId = ourMessageId(key, o.idSalt, o.from);
@@ -211,10 +223,16 @@ export class EmailChannel implements Channel {
         o.log.info({ messageId }, 'e-mail reply found in the Sent mailbox; not sending it again');
         return { ok: true };
       }
-      o.log.warn({ messageId, to: chatId }, 'resending an e-mail reply that was in flight when the daemon stopped');
+      o.log.warn(
+        { messageId, to: chatId },
+        'resending an e-mail reply that was in flight when the daemon stopped',
+      );
     }
     const orig = opts.replyTo ? o.store.byMessageId(this.account, opts.replyTo) : undefined;
-    const refs = orig === undefined ? [] : [...(orig.refs?.split(' ') ?? []), ...(orig.message_id ? [orig.message_id] : [])];
+    const refs =
+      orig === undefined
+        ? []
+        : [...(orig.refs?.split(' ') ?? []), ...(orig.message_id ? [orig.message_id] : [])];
     const raw = await compose({
       from: { name: o.fromName, address: o.from },
       // Always the From address of the chat (the sender), never a Reply-To it asked for.
@@ -244,7 +262,9 @@ export class EmailChannel implements Channel {
 
   async #inSent(messageId: string): Promise<boolean> {
     try {
-      return await withClient(this.#clientOptions(false), (c) => hasMessageId(c, this.opts.sentMailbox, messageId));
+      return await withClient(this.#clientOptions(false), (c) =>
+        hasMessageId(c, this.opts.sentMailbox, messageId),
+      );
     } catch (err) {
       // Cannot look: sending again risks a duplicate, not sending risks a loss. Send.
       this.opts.log.warn({ err: describe(err) }, 'could not search the Sent mailbox');
@@ -254,7 +274,9 @@ export class EmailChannel implements Channel {
 
   async #fileInSent(raw: Buffer, messageId: string): Promise<void> {
     try {
-      await withClient(this.#clientOptions(false), (c) => appendTo(c, this.opts.sentMailbox, raw, ['\\Seen']));
+      await withClient(this.#clientOptions(false), (c) =>
+        appendTo(c, this.opts.sentMailbox, raw, ['\\Seen']),
+      );
     } catch (err) {
       this.opts.log.warn({ err: describe(err), messageId }, 'could not file the reply in the Sent mailbox');
     }
@@ -267,8 +289,15 @@ export class EmailChannel implements Channel {
 
 /** An error as one line, without credentials (imapflow's errors carry the server's text only). */
 function describe(err: unknown): string {
-  const e = err as { responseText?: unknown; code?: unknown; message?: unknown; authenticationFailed?: unknown };
-  if (e.authenticationFailed === true) return 'login failed: the server rejected the user name or password/token';
-  const text = typeof e.responseText === 'string' && e.responseText !== '' ? e.responseText : String(e.message ?? err);
+  const e = err as {
+    responseText?: unknown;
+    code?: unknown;
+    message?: unknown;
+    authenticationFailed?: unknown;
+  };
+  if (e.authenticationFailed === true)
+    return 'login failed: the server rejected the user name or password/token';
+  const text =
+    typeof e.responseText === 'string' && e.responseText !== '' ? e.responseText : String(e.message ?? err);
   return `${typeof e.code === 'string' ? `${e.code}: ` : ''}${text}`.slice(0, 300);
 }

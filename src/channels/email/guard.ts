@@ -22,10 +22,14 @@ export type Verdict =
   /** `quiet`: not for us at all (no subject prefix); logged at debug, not at info. */
   | { readonly ok: false; readonly reason: string; readonly quiet?: boolean };
 
-const header = (m: ParsedMail, key: string): string | undefined => m.headers.find((h) => h.key === key)?.value;
+const header = (m: ParsedMail, key: string): string | undefined =>
+  m.headers.find((h) => h.key === key)?.value;
 
 /** Why this mail must never get an automatic answer, or undefined. RFC 3834 and friends. */
-export function loopReason(m: ParsedMail, opts: Pick<GuardOptions, 'ourAddress' | 'isOurMessageId'>): string | undefined {
+export function loopReason(
+  m: ParsedMail,
+  opts: Pick<GuardOptions, 'ourAddress' | 'isOurMessageId'>,
+): string | undefined {
   const auto = header(m, 'auto-submitted')?.trim().toLowerCase();
   if (auto !== undefined && auto !== '' && !auto.startsWith('no')) return `Auto-Submitted: ${auto}`;
   const precedence = header(m, 'precedence')?.trim().toLowerCase();
@@ -34,7 +38,8 @@ export function loopReason(m: ParsedMail, opts: Pick<GuardOptions, 'ourAddress' 
   if (header(m, 'list-unsubscribe') !== undefined) return 'a mailing list mail (List-Unsubscribe)';
   const returnPath = header(m, 'return-path');
   if (returnPath !== undefined && /^\s*<?\s*>?\s*$/.test(returnPath)) return 'a bounce (empty Return-Path)';
-  if (returnPath !== undefined && /mailer-daemon/i.test(returnPath)) return 'a bounce (Return-Path MAILER-DAEMON)';
+  if (returnPath !== undefined && /mailer-daemon/i.test(returnPath))
+    return 'a bounce (Return-Path MAILER-DAEMON)';
   const local = m.from?.address.split('@')[0] ?? '';
   if (/^(mailer-daemon|postmaster)$/i.test(local)) return `a bounce (From ${local})`;
   if (m.contentType.startsWith('multipart/report')) return 'a delivery or read report (multipart/report)';
@@ -57,7 +62,10 @@ type AuthResults = { authservId: string; results: ResInfo[] };
 
 /** RFC 8601 Authentication-Results, leniently: comments dropped, `;`-separated resinfo. */
 export function parseAuthResults(value: string): AuthResults | undefined {
-  const text = value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = value
+    .replace(/\([^()]*\)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const [head, ...rest] = text.split(';');
   const authservId = head?.trim().split(' ')[0]?.toLowerCase();
   if (authservId === undefined || authservId === '') return undefined;
@@ -124,9 +132,11 @@ export function screen(m: ParsedMail, opts: GuardOptions): Verdict {
       return { ok: false, reason: `subject does not start with ${opts.subjectPrefix}`, quiet: true };
   }
   const from = m.from?.address ?? '';
-  if (!allowedSender(from, opts.allowedSenders)) return { ok: false, reason: `sender ${from} is not allowed` };
+  if (!allowedSender(from, opts.allowedSenders))
+    return { ok: false, reason: `sender ${from} is not allowed` };
   if (opts.requireAuthentication) {
-    const why = opts.authservId === undefined ? 'no authserv_id configured' : authenticated(m, opts.authservId);
+    const why =
+      opts.authservId === undefined ? 'no authserv_id configured' : authenticated(m, opts.authservId);
     if (why !== undefined) return { ok: false, reason: `From not authenticated: ${why}` };
   }
   return { ok: true };

@@ -15,11 +15,14 @@ export function looksOurs(messageId: string, salt: string): boolean {
 }
 
 /** A thread is named by its first message: the first References entry, else In-Reply-To, else itself. */
-export function threadKey(m: {
-  readonly references: readonly string[];
-  readonly inReplyTo: string | null;
-  readonly messageId: string | null;
-}, fallback: string): string {
+export function threadKey(
+  m: {
+    readonly references: readonly string[];
+    readonly inReplyTo: string | null;
+    readonly messageId: string | null;
+  },
+  fallback: string,
+): string {
   const root = m.references[0] ?? m.inReplyTo ?? m.messageId ?? fallback;
   return createHash('sha256').update(root).digest('hex').slice(0, 16);
 }

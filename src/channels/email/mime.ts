@@ -6,7 +6,11 @@
 import { convert } from 'html-to-text';
 import PostalMime, { type Email } from 'postal-mime';
 
-export type ParsedAttachment = { readonly filename: string; readonly type: string; readonly content: Uint8Array };
+export type ParsedAttachment = {
+  readonly filename: string;
+  readonly type: string;
+  readonly content: Uint8Array;
+};
 
 export type ParsedMail = {
   readonly messageId: string | null;

@@ -36,7 +36,11 @@ export function oauthTokens(opts: OAuthOptions): () => Promise<string> {
     } catch (err) {
       throw new Error(`OAuth token endpoint unreachable: ${(err as Error).message}`);
     }
-    const json = (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown };
+    const json = (await res.json().catch(() => ({}))) as {
+      access_token?: unknown;
+      expires_in?: unknown;
+      error?: unknown;
+    };
     if (!res.ok || typeof json.access_token !== 'string')
       throw new Error(
         `OAuth token refresh failed (HTTP ${res.status}${typeof json.error === 'string' ? `, ${json.error}` : ''}); check refresh_token and client_id`,

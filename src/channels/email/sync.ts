@@ -46,8 +46,15 @@ export class MailboxSync {
       const now = Date.now();
       if (cursor === undefined) {
         // First start: from the newest mail on, not the whole history.
-        store.setCursor(this.account, mailbox, { uidvalidity: validity, last_uid: mb.uidNext - 1, synced_at: now });
-        log.info({ mailbox, uidvalidity: validity, from_uid: mb.uidNext }, 'e-mail: first sync; starting at the newest mail');
+        store.setCursor(this.account, mailbox, {
+          uidvalidity: validity,
+          last_uid: mb.uidNext - 1,
+          synced_at: now,
+        });
+        log.info(
+          { mailbox, uidvalidity: validity, from_uid: mb.uidNext },
+          'e-mail: first sync; starting at the newest mail',
+        );
         return { fetched: 0, accepted: 0, acked: 0 };
       }
       let fetched = 0;
@@ -59,7 +66,9 @@ export class MailboxSync {
       } else {
         const found = await client.search({ uid: `${cursor.last_uid + 1}:*` }, { uid: true });
         // `n:*` matches the last mail even when n is past it: keep only the new ones.
-        const uids = (Array.isArray(found) ? found : []).filter((u) => u > cursor.last_uid).sort((a, b) => a - b);
+        const uids = (Array.isArray(found) ? found : [])
+          .filter((u) => u > cursor.last_uid)
+          .sort((a, b) => a - b);
         for (let i = 0; i < uids.length; i += CHUNK) {
           const r = await this.#fetchAndStore(client, validity, uids.slice(i, i + CHUNK), () => true);
           fetched += r.fetched;
@@ -79,11 +88,18 @@ export class MailboxSync {
    * by UID would answer old mail again. Mails whose Message-ID we know are recorded as seen; the
    * others are taken only if they arrived after our last sync.
    */
-  async #rebaseline(client: ImapFlow, validity: string, lastSyncAt: number): Promise<{ fetched: number; accepted: number }> {
+  async #rebaseline(
+    client: ImapFlow,
+    validity: string,
+    lastSyncAt: number,
+  ): Promise<{ fetched: number; accepted: number }> {
     const { store, mailbox, log } = this.opts;
     const all = await client.search({ all: true }, { uid: true });
     const uids = (Array.isArray(all) ? all : []).sort((a, b) => a - b).slice(-REBASELINE_MAX);
-    log.warn({ mailbox, uidvalidity: validity, mails: uids.length }, 'e-mail: UIDVALIDITY changed; re-baselining by Message-ID');
+    log.warn(
+      { mailbox, uidvalidity: validity, mails: uids.length },
+      'e-mail: UIDVALIDITY changed; re-baselining by Message-ID',
+    );
     let fetched = 0;
     let accepted = 0;
     for (let i = 0; i < uids.length; i += CHUNK) {
@@ -95,7 +111,8 @@ export class MailboxSync {
       fetched += r.fetched;
       accepted += r.accepted;
     }
-    if (uids.length === 0) store.setCursor(this.account, mailbox, { uidvalidity: validity, last_uid: 0, synced_at: Date.now() });
+    if (uids.length === 0)
+      store.setCursor(this.account, mailbox, { uidvalidity: validity, last_uid: 0, synced_at: Date.now() });
     return { fetched, accepted };
   }
 
@@ -108,7 +125,11 @@ export class MailboxSync {
     const { opts } = this;
     // fetchAll, not `for await`: no command may be sent while a FETCH is still streaming.
     const metas = (
-      await client.fetchAll(uids, { uid: true, size: true, envelope: true, internalDate: true }, { uid: true })
+      await client.fetchAll(
+        uids,
+        { uid: true, size: true, envelope: true, internalDate: true },
+        { uid: true },
+      )
     ).sort((a, b) => a.uid - b.uid);
     let accepted = 0;
     for (const meta of metas) {
@@ -147,14 +168,21 @@ export class MailboxSync {
     return { fetched: metas.length, accepted };
   }
 
-  async #one(meta: FetchMessageObject, source: Buffer, base: Omit<InboxRecord, 'status' | 'reason'>): Promise<boolean> {
+  async #one(
+    meta: FetchMessageObject,
+    source: Buffer,
+    base: Omit<InboxRecord, 'status' | 'reason'>,
+  ): Promise<boolean> {
     const { opts } = this;
     let mail: ParsedMail;
     try {
       mail = await parseMail(source);
     } catch (err) {
       if (!(err instanceof MalformedMail)) throw err;
-      opts.quarantine?.('email', err.message, { ...base, source: source.subarray(0, 32 * 1024).toString('latin1') });
+      opts.quarantine?.('email', err.message, {
+        ...base,
+        source: source.subarray(0, 32 * 1024).toString('latin1'),
+      });
       opts.log.warn({ uid: meta.uid, why: err.message }, 'e-mail quarantined: malformed');
       opts.metrics?.received('quarantined');
       this.#commit(null, { ...base, status: 'quarantined', reason: err.message });
@@ -165,7 +193,11 @@ export class MailboxSync {
       message_id: mail.messageId,
       sender: mail.from?.address ?? null,
       subject: mail.subject,
-      refs: [...mail.references, ...(mail.inReplyTo !== null && !mail.references.includes(mail.inReplyTo) ? [mail.inReplyTo] : [])].join(' ') || null,
+      refs:
+        [
+          ...mail.references,
+          ...(mail.inReplyTo !== null && !mail.references.includes(mail.inReplyTo) ? [mail.inReplyTo] : []),
+        ].join(' ') || null,
     };
     const verdict = screen(mail, {
       ourAddress: opts.from,
@@ -176,7 +208,10 @@ export class MailboxSync {
       isOurMessageId: (id) => looksOurs(id, opts.idSalt) || opts.store.isOurMessageId(id),
     });
     let reason = verdict.ok ? undefined : verdict.reason;
-    if (reason === undefined && opts.store.acceptedFrom(this.account, row.sender ?? '', Date.now() - HOUR_MS) >= opts.maxRepliesPerHour)
+    if (
+      reason === undefined &&
+      opts.store.acceptedFrom(this.account, row.sender ?? '', Date.now() - HOUR_MS) >= opts.maxRepliesPerHour
+    )
       reason = `reply cap: ${opts.maxRepliesPerHour} mails from this sender in the last hour (max_replies_per_hour)`;
     if (reason !== undefined) {
       const quiet = !verdict.ok && verdict.quiet === true;
@@ -217,7 +252,11 @@ export class MailboxSync {
       store.record(row, false);
       const c = store.cursor(this.account, mailbox);
       if (c === undefined || c.uidvalidity !== row.uidvalidity || c.last_uid < row.uid)
-        store.setCursor(this.account, mailbox, { uidvalidity: row.uidvalidity, last_uid: row.uid, synced_at: Date.now() });
+        store.setCursor(this.account, mailbox, {
+          uidvalidity: row.uidvalidity,
+          last_uid: row.uid,
+          synced_at: Date.now(),
+        });
     });
   }
 
@@ -233,7 +272,10 @@ export class MailboxSync {
     const used = new Set<string>();
     for (const a of mail.attachments) {
       if (a.content.length > opts.maxAttachmentBytes) {
-        skipped.push({ name: a.filename, why: `${a.content.length} bytes, over max_attachment_bytes (${opts.maxAttachmentBytes})` });
+        skipped.push({
+          name: a.filename,
+          why: `${a.content.length} bytes, over max_attachment_bytes (${opts.maxAttachmentBytes})`,
+        });
         continue;
       }
       let name = safeName(a.filename);
@@ -263,7 +305,8 @@ export class MailboxSync {
     if (uids.length === 0) return 0;
     const range = uids.join(',');
     if (ack === 'seen') await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
-    else if (ack === 'label') await client.messageFlagsRemove(range, [mailbox], { uid: true, useLabels: true });
+    else if (ack === 'label')
+      await client.messageFlagsRemove(range, [mailbox], { uid: true, useLabels: true });
     else {
       await client.mailboxCreate(ackMailbox).catch(() => undefined);
       await client.messageMove(range, ackMailbox, { uid: true });
@@ -275,6 +318,10 @@ export class MailboxSync {
 
 /** A file name that stays inside its directory: no separators, no dot files, bounded. */
 export function safeName(name: string): string {
-  const base = name.replace(/[/\\\0]/g, '_').replace(/^\.+/, '_').replace(/[\x00-\x1f]/g, '_').slice(0, 120);
+  const base = name
+    .replace(/[/\\\0]/g, '_')
+    .replace(/^\.+/, '_')
+    .replace(/[\x00-\x1f]/g, '_')
+    .slice(0, 120);
   return base === '' ? 'attachment' : base;
 }

@@ -17,7 +17,11 @@ export type Credentials =
   | { readonly kind: 'password'; readonly imap: string; readonly smtp: string }
   | { readonly kind: 'oauth2'; readonly accessToken: () => Promise<string> };
 
-export type CursorState = { readonly uidvalidity: string; readonly last_uid: number; readonly synced_at: number };
+export type CursorState = {
+  readonly uidvalidity: string;
+  readonly last_uid: number;
+  readonly synced_at: number;
+};
 
 export type InboxRecord = {
   readonly account: string;
@@ -45,7 +49,13 @@ export type EmailStore = {
   unacked(account: string, mailbox: string, uidvalidity: string): number[];
   markAcked(account: string, mailbox: string, uidvalidity: string, uids: readonly number[]): void;
   sentState(messageId: string): 'sending' | 'sent' | undefined;
-  setSentState(messageId: string, outboxKey: string, recipient: string, state: 'sending' | 'sent', now: number): void;
+  setSentState(
+    messageId: string,
+    outboxKey: string,
+    recipient: string,
+    state: 'sending' | 'sent',
+    now: number,
+  ): void;
   clearSending(messageId: string): void;
   isOurMessageId(messageId: string): boolean;
 };
