@@ -40,6 +40,7 @@ function endpoint(ep: MailEndpointConfig): Endpoint {
     } catch (err) {
       throw new Error(
         `channels.email: cannot read ca_file ${ep.ca_file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { cause: err },
       );
     }
   }

@@ -34,7 +34,7 @@ export function oauthTokens(opts: OAuthOptions): () => Promise<string> {
         signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new Error(`OAuth token endpoint unreachable: ${(err as Error).message}`);
+      throw new Error(`OAuth token endpoint unreachable: ${(err as Error).message}`, { cause: err });
     }
     const json = (await res.json().catch(() => ({}))) as {
       access_token?: unknown;

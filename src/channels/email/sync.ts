@@ -319,9 +319,9 @@ export class MailboxSync {
 /** A file name that stays inside its directory: no separators, no dot files, bounded. */
 export function safeName(name: string): string {
   const base = name
-    .replace(/[/\\\0]/g, '_')
+    .replace(/[/\\]/g, '_')
     .replace(/^\.+/, '_')
-    .replace(/[\x00-\x1f]/g, '_')
+    .replace(/\p{Cc}/gu, '_')
     .slice(0, 120);
   return base === '' ? 'attachment' : base;
 }
