@@ -137,7 +137,10 @@ export type Dovecot = {
   readonly pid: () => number;
   /** A PEM CA (the self-signed cert itself) when started with tls. */
   readonly caFile: string | undefined;
+  /** Stops Dovecot and removes its directory. */
   stop(): Promise<void>;
+  /** Stops Dovecot, keeping its mail: `start()` brings it back. */
+  halt(): Promise<void>;
   start(): Promise<void>;
   /** Stops Dovecot, gives the mailbox a new UIDVALIDITY (UIDs renumbered from 1), starts it. */
   renumber(user: string, mailbox: string): Promise<void>;
@@ -246,6 +249,7 @@ export async function startDovecot(opts: { users: Record<string, string>; tls?: 
     caFile,
     pid: () => child?.pid ?? 0,
     start,
+    halt: stop,
     async stop() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -76,7 +76,10 @@ export async function appendTo(c: ImapFlow, mailbox: string, raw: Buffer, flags:
     if (ok !== false) return;
   } catch (err) {
     const e = err as { serverResponseCode?: unknown; responseText?: unknown };
-    if (e.serverResponseCode !== 'TRYCREATE' && !/TRYCREATE|not exist/i.test(typeof e.responseText === 'string' ? e.responseText : ''))
+    if (
+      e.serverResponseCode !== 'TRYCREATE' &&
+      !/TRYCREATE|not exist/i.test(typeof e.responseText === 'string' ? e.responseText : '')
+    )
       throw err;
   }
   await c.mailboxCreate(mailbox).catch(() => undefined);
