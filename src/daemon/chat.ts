@@ -209,7 +209,12 @@ export async function createChat(deps: {
     pollErrors(): number {
       return [...channels.values()].reduce((n, ch) => n + ch.status().pollErrors, 0);
     },
-    emailCounters,
+    emailMetrics() {
+      const ch = channels.get('email');
+      if (ch === undefined) return undefined;
+      const s = ch.status();
+      return { connected: s.connected, idle: s.details?.['idle'] === true, counters: emailCounters };
+    },
     queueDepth(): number {
       return (messages.counts()['queued'] ?? 0) + (messages.counts()['processing'] ?? 0);
     },

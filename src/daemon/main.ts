@@ -135,6 +135,7 @@ async function boot(
         pollErrors: () => late.chat?.pollErrors() ?? 0,
         dbBytes: () => ({ main: sizeOf(paths.db), wal: sizeOf(`${paths.db}-wal`) }),
         lastBackupAt: () => lastBackupAt(paths.backups),
+        email: () => late.chat?.emailMetrics(),
       })
     : undefined;
   const quarantine = createQuarantine(quarantineDir(paths.logs));

@@ -5,10 +5,11 @@
  * Message-ID instead of answering old mail again; status and /readyz show the channel.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Status } from '../../src/contract.js';
+import type { DoctorReport, Status } from '../../src/contract.js';
 import { dovecotMissing } from '../helpers/dovecot.js';
 import { startWithEmail, waitConnected, type EmailSetup } from '../helpers/email-home.js';
 import { startDaemon, waitFor } from '../helpers/harness.js';
+import { api } from '../helpers/sessions.js';
 
 const missing = dovecotMissing();
 if (missing !== undefined) console.warn(`e-mail tests skipped: ${missing}`);
@@ -26,7 +27,7 @@ const emailStatus = async (x: EmailSetup) => {
 
 describe.skipIf(missing !== undefined)('e-mail receiving (real Dovecot)', () => {
   it('is woken by IDLE and shows connected, IDLE, cursor in status and /readyz', async () => {
-    s = await startWithEmail();
+    s = await startWithEmail({ extra: '\n[metrics]\nenabled = true\n' });
     const { st, email } = await emailStatus(s);
     expect(st.ready).toEqual({ ready: true, reasons: [] });
     expect(email.connected).toBe(true);
@@ -39,6 +40,18 @@ describe.skipIf(missing !== undefined)('e-mail receiving (real Dovecot)', () => 
     expect(Date.now() - t0).toBeLessThan(30_000);
     const after = (await emailStatus(s)).email;
     expect(after.details?.['cursor_uid']).toBe(1);
+    const ready = await api(s.h, 'GET', '/readyz');
+    expect(ready.status).toBe(200);
+    const metrics = await api(s.h, 'GET', '/metrics');
+    expect(metrics.body).toContain('agentforge_email_connected{state="connected"} 1');
+    expect(metrics.body).toMatch(/agentforge_email_messages_total\{event="received_accepted"\} 1/);
+    expect(metrics.body).toMatch(/agentforge_email_messages_total\{event="sent_sent"\} 1/);
+    const doctor = await s.h.json<DoctorReport>(['doctor']);
+    const imap = doctor.findings.find((f) => f.id === 'email.imap');
+    expect(imap).toMatchObject({
+      severity: 'ok',
+      message: expect.stringContaining('IMAP connected to "AgentForge"'),
+    });
   });
 
   it('starts at the newest mail on first start: history is not answered', async () => {
@@ -61,6 +74,9 @@ describe.skipIf(missing !== undefined)('e-mail receiving (real Dovecot)', () => 
     const down = await emailStatus(s);
     expect(down.st.ready.ready).toBe(false);
     expect(down.st.ready.reasons).toContain('email_disconnected');
+    const readyz = await api(s.h, 'GET', '/readyz');
+    expect(readyz.status).toBe(503);
+    expect(readyz.body).toContain('email_disconnected');
     await s.dc.start();
     // Mail that arrives before the channel is back is found by the sync on reconnect.
     await s.deliver({ body: 'echo during reconnect 1' });
