@@ -11,6 +11,7 @@ import { eventLogIngest, ingest } from './ingest.js';
 import { ROOT } from './lib.js';
 import { sandboxStartCost } from './sandbox.js';
 import { latency, throughput } from './telegram.js';
+import { emailLatency } from './email.js';
 
 const quick = process.argv.includes('--quick');
 // The build being measured (npm run bench builds first), not the source tree tsx runs this from.
@@ -35,6 +36,14 @@ add('e2e latency max', lat.max, 'ms', '', true);
 process.stderr.write('throughput …\n');
 const tp = await throughput(quick ? 20 : 100, quick ? 5 : 10);
 add(`throughput (${tp.chats} chats)`, tp.perSecond, 'msgs/s', '≥ 1000 msgs/s', tp.perSecond >= 1000);
+process.stderr.write('e-mail …\n');
+const mail = await emailLatency(quick ? 10 : 40);
+if (mail === null) process.stderr.write('  e-mail: dovecot is not installed; no figure\n');
+else {
+  add('mail in → reply sent, IDLE (p50)', mail.p50, 'ms', '', true);
+  add('mail in → reply sent, IDLE (p90)', mail.p90, 'ms', '', true);
+  add('mail in → reply sent, IDLE (max)', mail.max, 'ms', '', true);
+}
 process.stderr.write('ingest …\n');
 const logIng = await eventLogIngest(quick ? 20_000 : 100_000);
 add('event log ingest', logIng.perSecond, 'events/s', '', true);
@@ -79,7 +88,7 @@ const result = {
   mode: quick ? 'quick' : 'full',
   seconds: Math.round((Date.now() - started) / 1000),
   figures: rows,
-  raw: { lat, tp, logIng, ing, cold, idl, st, chat, sbx },
+  raw: { lat, tp, mail, logIng, ing, cold, idl, st, chat, sbx },
 };
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);

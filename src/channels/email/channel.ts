@@ -145,6 +145,7 @@ export class EmailChannel implements Channel {
         this.stats.accepted += r.accepted;
         this.#lastSyncAt = Date.now();
         this.#lastProgressAt = this.#lastSyncAt;
+        if (this.#client === client) this.#connected = true;
         this.#imapError = null;
         this.opts.metrics?.syncSeconds((performance.now() - t0) / 1000);
         if (r.fetched > 0) this.opts.log.debug({ why, ...r }, 'e-mail synced');
@@ -174,8 +175,9 @@ export class EmailChannel implements Channel {
         client.on('exists', () => this.wake('exists'));
         await client.connect();
         if (signal.aborted) break;
+        // Connected (and ready) only after this connection's first sync: before it, the cursor of
+        // a first start is not set yet, and mail arriving then would count as history.
         this.#client = client;
-        this.#connected = true;
         this.#imapError = null;
         this.stats.connects++;
         this.#lastProgressAt = Date.now();

@@ -36,7 +36,9 @@ export async function newClient(o: ClientOptions): Promise<ImapFlow> {
     socketTimeout: 5 * 60_000,
     // IDLE ends and restarts this often, so a silently dead IDLE is noticed within it.
     ...(o.idleRestartMs === undefined ? { disableAutoIdle: true } : { maxIdleTime: o.idleRestartMs }),
-    autoIdleDelay: 1_000,
+    // Between two syncs the connection is quiet; IDLE must start soon, since only IDLE is told of
+    // new mail (a longer delay is a longer wait for the next mail).
+    autoIdleDelay: 100,
   });
   return client;
 }
