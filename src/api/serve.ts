@@ -1,6 +1,8 @@
 /**
  * Serves the Hono app on the Unix socket (0600, stale file unlinked, path length checked) and, when
- * `[http] port` is not 0, on TCP. Closing stops accepting and waits for in-flight requests.
+ * `[http] port` is not 0, on TCP. Binding comes first and the app second, so the app can be built
+ * knowing the port it is served on; until then a request is answered 503 "starting".
+ * Closing stops accepting and waits for in-flight requests.
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -17,6 +19,11 @@ export type Listeners = {
   readonly close: () => Promise<void>;
 };
 
+export type BoundListeners = Listeners & {
+  /** Starts answering requests with the app. */
+  readonly serve: (app: Hono) => void;
+};
+
 export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
@@ -25,14 +32,29 @@ export async function serveApi(
   app: Hono,
   opts: { socketPath: string; host: string; port: number },
 ): Promise<Listeners> {
+  const bound = await bindApi(opts);
+  bound.serve(app);
+  return bound;
+}
+
+export async function bindApi(opts: {
+  socketPath: string;
+  host: string;
+  port: number;
+}): Promise<BoundListeners> {
   if (Buffer.byteLength(opts.socketPath) > MAX_SOCKET_PATH_BYTES) {
     throw new ListenError(
       `socket path ${opts.socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; set [daemon] socket to a shorter path`,
     );
   }
-  const handle = getRequestListener(app.fetch);
+  let handle: ReturnType<typeof getRequestListener> | undefined;
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(req, res);
+    if (handle !== undefined) {
+      void handle(req, res);
+      return;
+    }
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ error: { code: 'starting', message: 'the daemon is starting; try again' } }));
   };
   const servers: Server[] = [];
   // The caller holds the single-instance lock, so an existing socket file is stale (kill -9).
@@ -58,6 +80,9 @@ export async function serveApi(
   return {
     socketPath: opts.socketPath,
     tcp,
+    serve: (app) => {
+      handle = getRequestListener(app.fetch);
+    },
     stopAccepting: () => {
       for (const s of servers) s.close();
     },

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { agentRoutes } from '../api/agents-routes.js';
 import { createApi } from '../api/app.js';
+import { groupRoutes } from '../api/groups-routes.js';
 import { allowedHostnames } from '../api/guards.js';
 import { sessionRoutes } from '../api/sessions-routes.js';
 import { taskRoutes } from '../api/tasks-routes.js';
@@ -14,8 +15,10 @@ import { runDoctor } from '../ops/doctor/run.js';
 import type { Readiness } from '../ops/health.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { AgentSpec } from '../sessions/agents.js';
+import type { TaskService } from '../scheduler/tasks.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { DaemonRun } from '../store/daemon-runs.js';
+import type { Stores } from '../store/store.js';
 import type { Automation } from './automation.js';
 import type { Chat } from './chat.js';
 import { buildStatus } from './status.js';
@@ -25,12 +28,15 @@ export type AppParts = {
   readonly config: Config;
   readonly startedAt: number;
   readonly previousRun: DaemonRun | undefined;
-  readonly httpPort: () => number | null;
+  readonly httpPort: number | null;
   readonly readiness: Readiness;
+  readonly stores: Stores;
   readonly supervisor: Supervisor;
   readonly agents: ReadonlyMap<string, AgentSpec>;
   readonly chat: Chat;
   readonly automation: Automation;
+  readonly tasks: TaskService;
+  readonly folderInUse: (folder: string) => boolean;
   readonly metrics: Metrics | undefined;
   readonly log: Logger;
 };
@@ -45,8 +51,9 @@ function reloadConfig(home: string): Config | ConfigError {
   }
 }
 
+/** Every route of the control plane is mounted here. */
 export function buildApp(p: AppParts): Hono {
-  const { config, supervisor, chat, automation, metrics } = p;
+  const { config, supervisor, chat, automation, metrics, stores } = p;
   const { paths } = config;
   return createApi({
     token: readApiToken(paths.token),
@@ -55,7 +62,7 @@ export function buildApp(p: AppParts): Hono {
       buildStatus({
         config,
         startedAt: p.startedAt,
-        httpPort: p.httpPort(),
+        httpPort: p.httpPort,
         previousRun: p.previousRun,
         readiness: () => p.readiness.report(),
         sessions: () => supervisor.counts(),
@@ -63,7 +70,7 @@ export function buildApp(p: AppParts): Hono {
         channels: () => chat.channelStatus(),
         scheduler: () => automation.status(),
         lastBackup: () => lastBackupAt(paths.backups),
-        deliveries: () => chat.outboxRepo.stats(),
+        deliveries: () => stores.outbox.stats(),
         sandbox: () => supervisor.sandboxes(),
       }),
     readiness: () => p.readiness.report(),
@@ -75,7 +82,7 @@ export function buildApp(p: AppParts): Hono {
           inDaemon: true,
           uid: process.getuid?.(),
           env: process.env,
-          channels: () => [...chat.channels.values()].map((ch) => ch.status()),
+          channels: () => [...chat.channels.values()].map((ch) => ({ ...ch.status(), ...ch.health() })),
         },
         undefined,
         only,
@@ -87,12 +94,18 @@ export function buildApp(p: AppParts): Hono {
     extend: (api) => {
       sessionRoutes(api, supervisor);
       agentRoutes(api, p.agents, process.env, p.config.paths.agents);
-      chat.routes(api);
+      groupRoutes(api, {
+        groups: stores.groups,
+        pairing: stores.pairing,
+        outbox: stores.outbox,
+        agentExists: (name) => p.agents.has(name),
+        folderInUse: p.folderInUse,
+      });
       taskRoutes(api, {
-        tasks: automation.tasks,
-        repo: automation.tasksRepo,
+        tasks: p.tasks,
+        repo: stores.tasks,
         scheduler: automation.scheduler,
-        groupExists: (f) => f === 'cli' || chat.groups.get(f) !== undefined,
+        groupExists: (f) => f === 'cli' || stores.groups.get(f) !== undefined,
       });
     },
   });

@@ -1,12 +1,9 @@
 /**
- * Wires the chat side: repositories, the inbox (who may talk, durable storage), the per-group turn
- * queue, the outbox worker and the enabled channels. Part of the composition root.
+ * Wires the chat side: the inbox (who may talk, durable storage), the per-group turn queue, the
+ * outbox worker and the enabled channels; puts the supervisor's permission requests and lost
+ * resumes to the group's chat. Part of the composition root.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { groupRoutes } from '../api/groups-routes.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/load.js';
 import { resolveSecret } from '../config/secrets.js';
@@ -15,19 +12,11 @@ import type { Readiness } from '../ops/health.js';
 import type { Quarantine } from '../ops/quarantine.js';
 import { GroupQueue } from '../router/group-queue.js';
 import { Inbox } from '../router/inbox.js';
-import { OutboxWorker } from '../router/outbox.js';
+import { OutboxWorker, type DeliveryStats } from '../router/outbox.js';
 import type { Channel } from '../router/ports.js';
 import type { Supervisor } from '../sessions/supervisor.js';
-import type { SessionsRepo } from '../store/sessions-repo.js';
-import type { Db } from '../store/db.js';
-import { GroupsRepo } from '../store/groups-repo.js';
-import { KvRepo } from '../store/kv-repo.js';
-import { MessagesRepo } from '../store/messages-repo.js';
-import { OutboxRepo } from '../store/outbox-repo.js';
-import { PairingRepo } from '../store/pairing-repo.js';
+import type { Stores } from '../store/store.js';
 import { groupTurns } from './group-turns.js';
-
-export type Chat = Awaited<ReturnType<typeof createChat>>;
 
 /**
  * Who may answer permission requests from a Telegram chat: `approvers` when set (`[]` = nobody,
@@ -39,22 +28,36 @@ export function telegramApprovers(tg: Config['channels']['telegram']): ReadonlyS
   return new Set(ids.map(String));
 }
 
+/** What the rest of the daemon needs of the chat side, and no more. */
+export type Chat = {
+  /** Recovery, then intake: interrupted turns are queued again and pending deliveries resume. */
+  start(): Promise<void>;
+  /** Stops intake; running turns are drained by the supervisor afterwards. */
+  stopIntake(): Promise<void>;
+  /** Stops the outbox worker (last: replies of drained turns go out first). */
+  stop(): void;
+  readonly channels: ReadonlyMap<string, Channel>;
+  channelStatus(): ChannelStatus[];
+  /** Messages waiting for or in a turn. */
+  queueDepth(): number;
+  deliveryStats(): DeliveryStats;
+  receiveErrors(): number;
+  /** The e-mail channel for metrics, when it is enabled. */
+  emailMetrics():
+    { connected: boolean; idle: boolean; counters: Readonly<Record<string, number>> } | undefined;
+};
+
 export async function createChat(deps: {
-  db: Db;
+  stores: Stores;
   config: Config;
   supervisor: Supervisor;
-  sessions: SessionsRepo;
   log: Logger;
   env: NodeJS.ProcessEnv;
   readiness: Readiness;
   quarantine?: Quarantine;
-}) {
-  const { db, config, log } = deps;
-  const groups = new GroupsRepo(db);
-  const messages = new MessagesRepo(db);
-  const outboxRepo = new OutboxRepo(db);
-  const pairing = new PairingRepo(db);
-  const kv = new KvRepo(db);
+}): Promise<Chat> {
+  const { config, log, supervisor } = deps;
+  const { db, groups, messages, outbox: outboxRepo, pairing, kv } = deps.stores;
   const channels = new Map<string, Channel>();
 
   const tg = config.channels.telegram;
@@ -90,8 +93,8 @@ export async function createChat(deps: {
   if (config.channels.email.enabled) {
     // imapflow, nodemailer and postal-mime are loaded only when e-mail is on.
     const { createEmail } = await import('./email.js');
-    const log2 = log.child({ component: 'email' });
-    channels.set('email', createEmail({ ...deps, groups, log: log2, counters: emailCounters }));
+    const mailLog = log.child({ component: 'email' });
+    channels.set('email', createEmail({ ...deps, db, groups, log: mailLog, counters: emailCounters }));
   }
 
   const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
@@ -102,14 +105,14 @@ export async function createChat(deps: {
     groups,
     messages,
     outbox: outboxRepo,
-    turns: groupTurns(deps.supervisor, groups, deps.sessions),
+    turns: groupTurns(supervisor, groups, deps.stores.sessions),
     channels,
     log: log.child({ component: 'router' }),
   });
   const approvers = telegramApprovers(tg);
   const inbox = new Inbox({
     quarantine: deps.quarantine,
-    approvals: (folder, id, allow, by) => deps.supervisor.answerForGroup(folder, id, allow, by),
+    approvals: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
     isApprover: (channel, senderId) => channel === 'telegram' && approvers.has(senderId),
     db,
     groups,
@@ -123,9 +126,6 @@ export async function createChat(deps: {
     log: log.child({ component: 'inbox' }),
   });
 
-  const folderInUse = (folder: string): boolean =>
-    existsSync(join(config.paths.groups, folder)) || deps.sessions.latestActive(folder) !== undefined;
-
   /** A daemon notice to a group's chat; the local CLI has none (it reads the event log). */
   const tell = (folder: string, text: string): void => {
     const group = groups.get(folder);
@@ -135,26 +135,29 @@ export async function createChat(deps: {
       Date.now(),
     );
   };
+  supervisor.on('permission-asked', ({ group, ask }) =>
+    tell(
+      group,
+      `The agent asks permission to ${ask.kind}: "${ask.title}". An approver may reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers within ${formatDuration(config.limits.permission_timeout)}).`,
+    ),
+  );
+  supervisor.on('resume-failed', ({ group }) =>
+    tell(
+      group,
+      'The agent could not restore the earlier conversation, so it starts fresh: it no longer remembers what was said before (its memory file AGENTS.md is kept).',
+    ),
+  );
 
   for (const ch of channels.values()) {
     deps.readiness.register(ch.name, () => {
-      const s = ch.status();
-      if (s.conflict) return { ok: false, reason: `${ch.name}_conflict` };
-      return { ok: s.connected, reason: `${ch.name}_disconnected` };
+      const reason = ch.health().notReady;
+      return { ok: reason === null, reason: reason ?? `${ch.name}_ready` };
     });
   }
 
   return {
-    groups,
-    messages,
-    outboxRepo,
-    inbox,
-    queue,
-    outbox,
     channels,
-    folderInUse,
-    /** Recovery, then intake: interrupted turns are queued again and pending deliveries resume. */
-    async start(): Promise<void> {
+    async start() {
       const requeued = messages.requeueInterrupted();
       if (requeued > 0) log.warn({ requeued }, 're-queued messages whose turn did not complete');
       outbox.recoverInFlight();
@@ -162,61 +165,28 @@ export async function createChat(deps: {
       queue.kick();
       outbox.kick();
     },
-    /** Stops intake; running turns are drained by the supervisor afterwards. */
-    async stopIntake(): Promise<void> {
+    async stopIntake() {
       await Promise.all([...channels.values()].map((ch) => ch.stop()));
       queue.stop();
     },
-    stop(): void {
+    stop() {
       outbox.stop();
     },
-    routes(api: Hono): void {
-      groupRoutes(api, {
-        groups,
-        pairing,
-        outbox: outboxRepo,
-        agentExists: (name) => {
-          try {
-            deps.supervisor.agent(name);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        folderInUse,
-      });
-    },
-    channelStatus(): ChannelStatus[] {
-      return [...channels.values()].map((ch) => {
-        const { conflict: _c, lastProgressAt: _p, pollErrors: _e, ...s } = ch.status();
-        return s;
-      });
-    },
-    /** Puts an agent's permission request (mode `ask`) to the group's chat, if it has one. */
-    askInChat(folder: string, ask: { id: string; title: string; kind: string }): void {
-      tell(
-        folder,
-        `The agent asks permission to ${ask.kind}: "${ask.title}". An approver may reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers within ${formatDuration(config.limits.permission_timeout)}).`,
-      );
-    },
-    /** The agent could not resume: the chat learns once that the earlier context is gone. */
-    tellResumeFailed(folder: string): void {
-      tell(
-        folder,
-        'The agent could not restore the earlier conversation, so it starts fresh: it no longer remembers what was said before (its memory file AGENTS.md is kept).',
-      );
-    },
-    pollErrors(): number {
-      return [...channels.values()].reduce((n, ch) => n + ch.status().pollErrors, 0);
-    },
+    channelStatus: () => [...channels.values()].map((ch) => ch.status()),
+    deliveryStats: () => outbox.stats,
+    receiveErrors: () => [...channels.values()].reduce((n, ch) => n + ch.health().receiveErrors, 0),
     emailMetrics() {
       const ch = channels.get('email');
       if (ch === undefined) return undefined;
-      const s = ch.status();
-      return { connected: s.connected, idle: s.details?.['idle'] === true, counters: emailCounters };
+      return {
+        connected: ch.status().connected,
+        idle: ch.status().details?.['idle'] === true,
+        counters: emailCounters,
+      };
     },
-    queueDepth(): number {
-      return (messages.counts()['queued'] ?? 0) + (messages.counts()['processing'] ?? 0);
+    queueDepth() {
+      const counts = messages.counts();
+      return (counts['queued'] ?? 0) + (counts['processing'] ?? 0);
     },
   };
 }

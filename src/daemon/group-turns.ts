@@ -1,8 +1,8 @@
 /** The router's TurnPort over the session supervisor: each group has one current session. */
-import { SessionError, SessionRequestError } from '../sessions/errors.js';
+import { SessionRequestError } from '../sessions/errors.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Session } from '../sessions/session.js';
-import { TurnFailure, type TurnPort } from '../router/ports.js';
+import type { TurnPort } from '../router/ports.js';
 import type { GroupsRepo } from '../store/groups-repo.js';
 import type { SessionsRepo } from '../store/sessions-repo.js';
 
@@ -28,13 +28,9 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
   };
   return {
     async run(group, prompt) {
-      try {
-        const result = await sessionFor(group.folder, group.agent).prompt(prompt);
-        return result.reply;
-      } catch (err) {
-        if (err instanceof SessionError) throw new TurnFailure(err.kind, err.message);
-        throw err;
-      }
+      // A failed turn rejects with a SessionError, which is a Failure with its kind (failures.ts).
+      const result = await sessionFor(group.folder, group.agent).prompt(prompt);
+      return result.reply;
     },
   };
 }

@@ -1,38 +1,40 @@
 /**
  * The composition root: the only module that constructs and wires the others. Boot order (SPEC §5):
- * lock → config → logger → store → recovery → API listeners → channels → scheduler → ready.
+ * lock → config → logger → store → supervision + recovery → chat, scheduler → API → intake → ready.
  * Shutdown runs the same list backwards.
  */
-import { initHome } from '../config/home.js';
 import { homedir } from 'node:os';
-import { loadConfig, secretFiles } from '../config/load.js';
+import { bindApi, type Listeners } from '../api/serve.js';
+import { initHome } from '../config/home.js';
+import { loadConfig, secretFiles, type Config } from '../config/load.js';
 import { homePaths } from '../config/paths.js';
-import { assertSafeHome } from '../ops/home-safety.js';
-import { serveApi, type Listeners } from '../api/serve.js';
+import { acquireLock, type Lock } from '../instance/lock.js';
+import { removeState, writeState } from '../instance/state-file.js';
+import { lastBackupAt } from '../ops/backup.js';
 import { Readiness } from '../ops/health.js';
+import { assertSafeHome } from '../ops/home-safety.js';
 import { createRootLogger, type Logger, type RootLogger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import { createQuarantine, quarantineDir } from '../ops/quarantine.js';
+import { sweepRetention } from '../ops/retention.js';
+import { createNotifier, watchdogIntervalMs, type Notifier } from '../ops/sd-notify.js';
+import { Watchdog } from '../ops/watchdog.js';
+import { TaskService } from '../scheduler/tasks.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
-import { createChat, type Chat } from './chat.js';
-import type { Metrics } from '../ops/metrics.js';
-import { sizeOf } from './status.js';
-import { livenessProbes, SCHEDULER_OVERDUE_MS } from './liveness.js';
-import { createNotifier, watchdogIntervalMs } from '../ops/sd-notify.js';
-import { Watchdog } from '../ops/watchdog.js';
-import { createAutomation, systemTimezone, type Automation } from './automation.js';
-import { startMaintenance } from './maintenance.js';
-import { lastBackupAt } from '../ops/backup.js';
-import { sweepRetention } from '../ops/retention.js';
-import { createQuarantine, quarantineDir } from '../ops/quarantine.js';
-import { DaemonRuns } from '../store/daemon-runs.js';
-import { SessionsRepo } from '../store/sessions-repo.js';
+import type { DaemonRun } from '../store/daemon-runs.js';
 import { sql, type Db } from '../store/db.js';
-import { openGlobalStore } from '../store/store.js';
+import { createStores, openGlobalStore, type Stores } from '../store/store.js';
 import { BUILD } from '../version.js';
-import { acquireLock, type Lock } from '../instance/lock.js';
-import { installSignalHandlers } from './signals.js';
-import { removeState, writeState } from '../instance/state-file.js';
 import { buildApp } from './app.js';
+import { createAutomation, systemTimezone } from './automation.js';
+import { createChat, type Chat } from './chat.js';
+import { folderInUse as folderInUseAt } from './folders.js';
+import { livenessProbes, SCHEDULER_OVERDUE_MS } from './liveness.js';
+import { startMaintenance } from './maintenance.js';
+import { installSignalHandlers } from './signals.js';
+import { sizeOf } from './status.js';
+import { createToolAccess } from './tool-access.js';
 
 export type DaemonOptions = {
   readonly home: string;
@@ -64,90 +66,50 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 }
 
+type Cleanup = Array<() => void | Promise<void>>;
+
+/**
+ * Boot in phases, each building on the ones before and registering its own shutdown step; nothing
+ * is bound late: parts that react to the supervisor subscribe to its events.
+ */
 async function boot(
   opts: DaemonOptions,
   lock: Lock,
-  cleanup: Array<() => void | Promise<void>>,
+  cleanup: Cleanup,
   booting: { log?: Logger },
 ): Promise<number> {
   const startedAt = Date.now();
   // Re-read under the lock: the file may have changed while another instance held it.
   const config = loadConfig(opts.home);
   const { paths } = config;
-  const root: RootLogger = await createRootLogger({
-    file: paths.logFile,
-    level: config.log.level,
-    maxSizeMb: config.log.max_size_mb,
-    maxBackups: config.log.max_backups,
-    maxAgeDays: config.log.max_age_days,
-    compress: config.log.compress_backups,
-    prettyToStdout: opts.prettyToStdout,
-  });
-  cleanup.unshift(() => root.close());
+
+  // 1. Logging, crash handlers and signals.
+  const root = await startLogging(config, opts, cleanup);
   const log = root.log.child({ component: 'daemon' });
   booting.log = log;
   installCrashHandlers(log);
-  // Signals are handled from here on: a SIGTERM during boot finishes booting, then shuts down.
-  let requestStop!: (signal: NodeJS.Signals) => void;
-  const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
-  let stopped!: () => void;
-  const finished = new Promise<void>((resolve) => (stopped = resolve));
-  const removeSignals = installSignalHandlers({
-    deadlineMs: config.daemon.shutdown_timeout + SHUTDOWN_SLACK_MS,
-    onForce: (why) => {
-      log.error({ why }, 'forced exit');
-      process.exit(1);
-    },
-    onShutdown: async (signal) => {
-      requestStop(signal);
-      await finished;
-    },
-  });
-  cleanup.push(removeSignals);
+  const stop = handleSignals(config, log, cleanup);
   log.info({ home: paths.home, staleLock: lock.tookOverStale }, 'daemon starting');
 
-  const { db, applied } = openGlobalStore(paths.db);
-  cleanup.unshift(() => {
-    db.close();
-  });
-  if (applied.length > 0) log.info({ applied }, 'database migrated');
-  const runs = new DaemonRuns(db);
-  const runId = runs.start({
-    pid: process.pid,
-    version: BUILD.version,
-    gitSha: BUILD.gitSha,
-    now: startedAt,
-  });
-  // Runs at shutdown and on a failed boot alike: either way the run ended on purpose, not a crash.
-  cleanup.unshift(() => runs.stop(runId, Date.now()));
-  const previousRun = runs.previous(runId);
-  if (previousRun !== undefined && !previousRun.clean_stop) {
-    log.warn({ previousPid: previousRun.pid }, 'previous daemon run did not stop cleanly; recovering');
-  }
+  // 2. The store and this run's record.
+  const { stores, runId, previousRun } = openStores(paths.db, startedAt, log, cleanup);
 
+  // 3. Supervision: the tools agents call, the supervisor, recovery of a killed daemon's agents.
+  const timezone = config.scheduler.timezone ?? systemTimezone();
+  const tasks = new TaskService(stores.tasks, timezone);
+  const folderInUse = folderInUseAt(paths.groups, stores.sessions);
+  const tools = await createToolAccess({
+    stores,
+    tasks,
+    folderInUse,
+    log: root.log.child({ component: 'tools' }),
+  });
+  cleanup.unshift(() => tools.close());
   const agents = resolveAgents(config);
-  const late: { automation?: Automation; chat?: Chat } = {};
-  const metrics: Metrics | undefined = config.metrics.enabled
-    ? (await import('../ops/metrics.js')).createMetrics({
-        queueDepth: () => supervisor.queueDepth() + (late.chat?.queueDepth() ?? 0),
-        liveAgents: () => supervisor.slots.live,
-        deliveries: () => late.chat?.outbox.stats ?? { sent: 0, retried: 0, failed: 0, rateLimited: 0 },
-        pollErrors: () => late.chat?.pollErrors() ?? 0,
-        dbBytes: () => ({ main: sizeOf(paths.db), wal: sizeOf(`${paths.db}-wal`) }),
-        lastBackupAt: () => lastBackupAt(paths.backups),
-        email: () => late.chat?.emailMetrics(),
-      })
-    : undefined;
   const quarantine = createQuarantine(quarantineDir(paths.logs));
-  const sessionsRepo = new SessionsRepo(db);
-  const supervisor: Supervisor = new Supervisor({
-    repo: sessionsRepo,
-    mcpServersFor: (id, caps) => late.automation?.mcpServersFor(id, caps) ?? [],
-    onAgentStopped: (id) => late.automation?.tokens.revoke(id),
-    onPermissionAsked: (_id, folder, ask) => late.chat?.askInChat(folder, ask),
-    onResumeFailed: (_id, folder) => late.chat?.tellResumeFailed(folder),
-    onTurnEnd: metrics?.turnFinished,
-    onEventsCommitted: metrics?.eventsIngested,
+  const supervisor = new Supervisor({
+    repo: stores.sessions,
+    mcpServersFor: (id, caps) => tools.mcpServersFor(id, caps),
     agents,
     sessionsDir: paths.sessions,
     groupsDir: paths.groups,
@@ -164,6 +126,8 @@ async function boot(
       secretFiles: secretFiles(config),
     },
   });
+  supervisor.on('agent-stopped', ({ sessionId }) => tools.revoke(sessionId));
+  tools.onRecord(({ sessionId, kind, data }) => supervisor.record(sessionId, kind, data));
   // Probed once, in the constructor; an agent that falls back says so here, in status and doctor.
   for (const d of supervisor.sandboxes())
     if (!d.sandboxed && d.mode !== 'none')
@@ -172,28 +136,22 @@ async function boot(
   const orphans = supervisor.recoverOrphans();
   if (orphans > 0) log.warn({ orphans }, 'killed orphaned agent processes');
 
+  // 4. Chat, the scheduler, readiness and metrics over them.
   const readiness = new Readiness();
-  readiness.register('store', () => ({ ok: db.open && storeAnswers(db), reason: 'store_unavailable' }));
+  readiness.register('store', () => ({
+    ok: stores.db.open && storeAnswers(stores.db),
+    reason: 'store_unavailable',
+  }));
   const chat = await createChat({
-    db,
+    stores,
     config,
     supervisor,
-    sessions: sessionsRepo,
     log: root.log,
     env: process.env,
     readiness,
     quarantine,
   });
-  late.chat = chat;
-  const automation = await createAutomation({
-    db,
-    config,
-    supervisor,
-    sessions: sessionsRepo,
-    chat,
-    log: root.log,
-  });
-  late.automation = automation;
+  const automation = createAutomation({ stores, config, supervisor, tasks, log: root.log });
   readiness.register('scheduler', () => {
     const armed = automation.scheduler.armedFor;
     return {
@@ -201,42 +159,44 @@ async function boot(
       reason: 'scheduler_stalled',
     };
   });
-  cleanup.unshift(() => automation.endpoint.close());
+  const metrics = config.metrics.enabled ? await startMetrics(paths, supervisor, chat) : undefined;
 
-  const bound = { httpPort: null as number | null };
-  const app = buildApp({
-    home: opts.home,
-    config,
-    startedAt,
-    previousRun,
-    httpPort: () => bound.httpPort,
-    readiness,
-    supervisor,
-    agents,
-    chat,
-    automation,
-    metrics,
-    log: root.log.child({ component: 'api' }),
-  });
-  const listeners: Listeners = await serveApi(app, {
+  // 5. The control plane: bound first, so the app knows its port; then intake starts.
+  const listeners = await bindApi({
     socketPath: paths.socket,
     host: config.http.host,
     port: config.http.port,
   });
-  bound.httpPort = listeners.tcp?.port ?? null;
   cleanup.unshift(() => listeners.close());
-
+  listeners.serve(
+    buildApp({
+      home: opts.home,
+      config,
+      startedAt,
+      previousRun,
+      httpPort: listeners.tcp?.port ?? null,
+      readiness,
+      stores,
+      supervisor,
+      agents,
+      chat,
+      automation,
+      tasks,
+      folderInUse,
+      metrics,
+      log: root.log.child({ component: 'api' }),
+    }),
+  );
   await chat.start();
   cleanup.unshift(() => chat.stop());
   automation.scheduler.start();
   cleanup.unshift(() => automation.scheduler.stop());
-
   const maintenance = startMaintenance({
     config,
-    timezone: config.scheduler.timezone ?? systemTimezone(),
+    timezone,
     sweep: () =>
       sweepRetention({
-        db,
+        db: stores.db,
         sessionsDir: paths.sessions,
         groupsDir: paths.groups,
         quarantineDir: quarantineDir(paths.logs),
@@ -247,8 +207,134 @@ async function boot(
   });
   cleanup.unshift(() => maintenance.stop());
 
-  // Written once everything armed at boot, maintenance timers included, is in place: a waiting
-  // `daemon start` (and a test) reads this file as "ready". Then systemd is told READY=1.
+  // 6. Ready: the state file, READY=1 and the watchdog.
+  const notifier = await announceReady(paths, startedAt, listeners, log, cleanup);
+  const queued = (): number => supervisor.queueDepth() + chat.queueDepth();
+  const watchdogMs = watchdogIntervalMs(process.env);
+  if (watchdogMs !== undefined) {
+    const watchdog = new Watchdog({
+      notifier,
+      intervalMs: watchdogMs,
+      probes: livenessProbes({
+        storeWrite: () => stores.runs.heartbeat(runId, Date.now()),
+        channels: chat.channels,
+        scheduler: automation.scheduler,
+        startedAt,
+      }),
+      status: () => `ready: ${supervisor.counts().live_agents} live agents, ${queued()} queued`,
+      log: root.log.child({ component: 'watchdog' }),
+    });
+    watchdog.start();
+    cleanup.unshift(() => watchdog.stop());
+  }
+
+  // 7. Shutdown: intake first, then the turns in flight, then everything else in reverse.
+  const signal = await stop.requested;
+  log.info({ signal }, 'shutting down');
+  await notifier.send('STOPPING=1', 'STATUS=stopping');
+  listeners.stopAccepting();
+  await chat.stopIntake();
+  automation.scheduler.stop();
+  await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
+  stop.removeSignals(); // only now: a second SIGTERM during the drain must reach the forced exit
+  await runCleanup(cleanup, log);
+  stop.finished();
+  return 0;
+}
+
+async function startLogging(config: Config, opts: DaemonOptions, cleanup: Cleanup): Promise<RootLogger> {
+  const root = await createRootLogger({
+    file: config.paths.logFile,
+    level: config.log.level,
+    maxSizeMb: config.log.max_size_mb,
+    maxBackups: config.log.max_backups,
+    maxAgeDays: config.log.max_age_days,
+    compress: config.log.compress_backups,
+    prettyToStdout: opts.prettyToStdout,
+  });
+  cleanup.unshift(() => root.close());
+  return root;
+}
+
+/** Signals are handled from here on: a SIGTERM during boot finishes booting, then shuts down. */
+function handleSignals(
+  config: Config,
+  log: Logger,
+  cleanup: Cleanup,
+): { requested: Promise<NodeJS.Signals>; finished: () => void; removeSignals: () => void } {
+  let request!: (signal: NodeJS.Signals) => void;
+  const requested = new Promise<NodeJS.Signals>((resolve) => (request = resolve));
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const removeSignals = installSignalHandlers({
+    deadlineMs: config.daemon.shutdown_timeout + SHUTDOWN_SLACK_MS,
+    onForce: (why) => {
+      log.error({ why }, 'forced exit');
+      process.exit(1);
+    },
+    onShutdown: async (signal) => {
+      request(signal);
+      await done;
+    },
+  });
+  cleanup.push(removeSignals);
+  return { requested, finished, removeSignals };
+}
+
+function openStores(
+  path: string,
+  startedAt: number,
+  log: Logger,
+  cleanup: Cleanup,
+): { stores: Stores; runId: number; previousRun: DaemonRun | undefined } {
+  const { db, applied } = openGlobalStore(path);
+  cleanup.unshift(() => {
+    db.close();
+  });
+  if (applied.length > 0) log.info({ applied }, 'database migrated');
+  const stores = createStores(db);
+  const runId = stores.runs.start({
+    pid: process.pid,
+    version: BUILD.version,
+    gitSha: BUILD.gitSha,
+    now: startedAt,
+  });
+  // Runs at shutdown and on a failed boot alike: either way the run ended on purpose, not a crash.
+  cleanup.unshift(() => stores.runs.stop(runId, Date.now()));
+  const previousRun = stores.runs.previous(runId);
+  if (previousRun !== undefined && !previousRun.clean_stop) {
+    log.warn({ previousPid: previousRun.pid }, 'previous daemon run did not stop cleanly; recovering');
+  }
+  return { stores, runId, previousRun };
+}
+
+/** prom-client is loaded only when metrics are on; counters follow the supervisor's events. */
+async function startMetrics(paths: Config['paths'], supervisor: Supervisor, chat: Chat): Promise<Metrics> {
+  const metrics = (await import('../ops/metrics.js')).createMetrics({
+    queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
+    liveAgents: () => supervisor.slots.live,
+    deliveries: () => chat.deliveryStats(),
+    pollErrors: () => chat.receiveErrors(),
+    dbBytes: () => ({ main: sizeOf(paths.db), wal: sizeOf(`${paths.db}-wal`) }),
+    lastBackupAt: () => lastBackupAt(paths.backups),
+    email: () => chat.emailMetrics(),
+  });
+  supervisor.on('turn-ended', (e) => metrics.turnFinished(e.outcome, e.durationMs));
+  supervisor.on('events-committed', (e) => metrics.eventsIngested(e.count));
+  return metrics;
+}
+
+/**
+ * Written once everything armed at boot, maintenance timers included, is in place: a waiting
+ * `daemon start` (and a test) reads this file as "ready". Then systemd is told READY=1.
+ */
+async function announceReady(
+  paths: Config['paths'],
+  startedAt: number,
+  listeners: Listeners,
+  log: Logger,
+  cleanup: Cleanup,
+): Promise<Notifier> {
   writeState(paths.state, {
     pid: process.pid,
     version: BUILD.version,
@@ -259,42 +345,9 @@ async function boot(
   });
   cleanup.unshift(() => removeState(paths.state));
   log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
-
   const notifier = createNotifier(process.env);
   await notifier.send('READY=1', `MAINPID=${process.pid}`, 'STATUS=ready');
-  const watchdogMs = watchdogIntervalMs(process.env);
-  if (watchdogMs !== undefined) {
-    const watchdog = new Watchdog({
-      notifier,
-      intervalMs: watchdogMs,
-      probes: livenessProbes({
-        config,
-        storeWrite: () => runs.heartbeat(runId, Date.now()),
-        channels: chat.channels,
-        scheduler: automation.scheduler,
-        startedAt,
-      }),
-      status: () => {
-        const c = supervisor.counts();
-        return `ready: ${c.live_agents} live agents, ${supervisor.queueDepth() + chat.queueDepth()} queued`;
-      },
-      log: root.log.child({ component: 'watchdog' }),
-    });
-    watchdog.start();
-    cleanup.unshift(() => watchdog.stop());
-  }
-
-  const signal = await stopRequested;
-  log.info({ signal }, 'shutting down');
-  await notifier.send('STOPPING=1', 'STATUS=stopping');
-  listeners.stopAccepting();
-  await chat.stopIntake();
-  automation.scheduler.stop();
-  await supervisor.shutdown(Math.max(0, config.daemon.shutdown_timeout - TURN_STOP_RESERVE_MS));
-  removeSignals(); // only now: a second SIGTERM during the drain must reach the forced exit
-  await runCleanup(cleanup, log);
-  stopped();
-  return 0;
+  return notifier;
 }
 
 /**

@@ -10,7 +10,8 @@ import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
 import { OutboxRepo } from '../store/outbox-repo.js';
 import { GroupQueue } from './group-queue.js';
-import { TurnFailure, type TurnPort } from './ports.js';
+import { Failure } from '../failures.js';
+import type { TurnPort } from './ports.js';
 
 let dir: string;
 let db: Db;
@@ -81,7 +82,7 @@ describe('GroupQueue', () => {
   it('retries a failed turn with backoff, keeping the messages queued', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     say('1', 'hello');
-    next = () => Promise.reject(new TurnFailure('timeout', 'slow'));
+    next = () => Promise.reject(new Failure('timeout', 'slow'));
     const q = queue();
     q.kick();
     await vi.waitFor(() => expect(statuses()).toEqual(['queued']));

@@ -10,7 +10,8 @@ import type { GroupsRepo } from '../store/groups-repo.js';
 import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { buildPrompt } from './prompt.js';
-import { TurnFailure, type Channel, type TurnPort } from './ports.js';
+import { asFailure } from '../failures.js';
+import type { Channel, TurnPort } from './ports.js';
 
 export const MAX_TURN_ATTEMPTS = 3;
 export const TURN_RETRY_BASE_MS = 2_000;
@@ -147,7 +148,7 @@ export class GroupQueue {
         messages.markDone(ids, Date.now());
       })();
     } catch (err) {
-      const kind = err instanceof TurnFailure ? err.kind : 'internal';
+      const kind = asFailure(err).kind;
       const message = (err as Error).message;
       if (attempts >= MAX_TURN_ATTEMPTS) {
         db.transaction(() => {

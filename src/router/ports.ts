@@ -71,28 +71,26 @@ export interface Channel {
   typing(chatId: string): Promise<void>;
   /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
   isGroupChat(chatId: string): boolean;
-  status(): ChannelStatus & {
-    readonly conflict: boolean;
-    readonly lastProgressAt: number | null;
-    readonly pollErrors: number;
-  };
-  /** How long the receive loop may go without progress before the watchdog calls it hung. */
-  readonly livenessMs?: number;
+  /** What `agentforge status` shows for this channel. */
+  status(): ChannelStatus;
+  /** What readiness, the watchdog and metrics need; each channel knows its own receive loop. */
+  health(): ChannelHealth;
   /** The name the bot answers to in groups (e.g. "@my_bot"), once known. */
   readonly botMention: string | null;
 }
 
-export class TurnFailure extends Error {
-  override readonly name = 'TurnFailure';
-  constructor(
-    readonly kind: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export type ChannelHealth = {
+  /** A readiness reason (`telegram_conflict`, `email_disconnected` …) while not ready; else null. */
+  readonly notReady: string | null;
+  /** The receive loop's last sign of life; null before its first. */
+  readonly lastProgressAt: number | null;
+  /** How long the receive loop may show no progress before the watchdog calls it hung. */
+  readonly stallLimitMs: number;
+  /** Receive-loop errors since start. */
+  readonly receiveErrors: number;
+};
 
-/** Runs one turn for a group and returns the agent's reply text (may be empty). Throws TurnFailure. */
+/** Runs one turn for a group and returns the agent's reply text (may be empty). Throws a Failure (failures.ts). */
 export type TurnPort = {
   readonly run: (group: { folder: string; agent: string | null }, prompt: string) => Promise<string>;
 };

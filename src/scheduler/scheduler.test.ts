@@ -3,6 +3,7 @@
  * what it is asked to run. Time is vitest's fake clock (setTimeout and Date only), so "nothing
  * fires before it is due" is checked to the millisecond without waiting.
  */
+import { Failure, type FailureKind } from '../failures.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -403,7 +404,7 @@ describe('recovery at start', () => {
 });
 
 describe('failed runs', () => {
-  const failing = (kind: string) => () => Promise.reject(Object.assign(new Error(`agent ${kind}`), { kind }));
+  const failing = (kind: FailureKind) => () => Promise.reject(new Failure(kind, `agent ${kind}`));
 
   it(`are retried with exponential backoff, ${MAX_RUN_ATTEMPTS} attempts in all`, async () => {
     expect(MAX_RUN_ATTEMPTS).toBe(3);

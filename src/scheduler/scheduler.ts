@@ -5,6 +5,7 @@
  * claimed-but-unfinished at boot are recorded as missed, never re-run; occurrences that fell due
  * while the daemon was down follow `[scheduler] missed_runs`.
  */
+import { asFailure } from '../failures.js';
 import type { Logger } from 'pino';
 import type { RunRow, TaskRow, TasksRepo } from '../store/tasks-repo.js';
 import { latestDueTimes, nextRunAfter, type Schedule } from './schedule.js';
@@ -17,7 +18,7 @@ const MAX_MISSED_RECORDED = 100;
 export type MissedRunPolicy = 'skip' | 'run-once' | 'catch-up';
 
 export type TaskPort = {
-  /** Runs the task's prompt; resolves with the reply or rejects with an error that has a `kind`. */
+  /** Runs the task's prompt; resolves with the reply or rejects (a Failure says its kind). */
   readonly run: (task: TaskRow) => Promise<string>;
   /** Commits the run's output for delivery (inside the caller's transaction; the outbox wakes itself). */
   readonly deliver: (task: TaskRow, text: string) => void;
@@ -198,7 +199,7 @@ export class Scheduler {
       })();
     } catch (err) {
       const now = Date.now();
-      const kind = (err as { kind?: string }).kind ?? 'internal';
+      const kind = asFailure(err).kind;
       const message = (err as Error).message;
       const run = repo.getRun(runId) as RunRow;
       const retry = kind !== 'cancelled' && run.attempt < MAX_RUN_ATTEMPTS && !this.#stopped;

@@ -26,11 +26,24 @@ export class TaskError extends Error {
 }
 
 export class TaskService {
+  readonly #listeners: Array<() => void> = [];
+
   constructor(
     private readonly repo: TasksRepo,
     private readonly defaultTimezone: string,
-    private readonly onChange: () => void,
-  ) {}
+    onChange?: () => void,
+  ) {
+    if (onChange !== undefined) this.#listeners.push(onChange);
+  }
+
+  /** Called after every change to the task table (the scheduler re-arms its timer). */
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed(): void {
+    for (const l of this.#listeners) l();
+  }
 
   create(input: TaskInput, createdBy: string, now = Date.now()): TaskRow {
     const schedule = {
@@ -59,7 +72,7 @@ export class TaskService {
       created_by: createdBy,
       created_at: now,
     });
-    this.onChange();
+    this.#changed();
     return row;
   }
 
@@ -107,7 +120,7 @@ export class TaskService {
       },
       now,
     ) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 
@@ -115,7 +128,7 @@ export class TaskService {
     const t = this.get(id);
     if (t.status !== 'active') throw new TaskError('invalid_state', `task ${id} is ${t.status}, not active`);
     const row = this.repo.update(id, { status: 'paused' }, now) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 
@@ -129,14 +142,14 @@ export class TaskService {
       { status: next === null ? 'done' : 'active', next_run_at: next },
       now,
     ) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 
   cancel(id: string, now = Date.now()): TaskRow {
     this.get(id);
     const row = this.repo.update(id, { status: 'cancelled', next_run_at: null }, now) as TaskRow;
-    this.onChange();
+    this.#changed();
     return row;
   }
 }

@@ -8,53 +8,54 @@ import type { SessionsRepo } from '../store/sessions-repo.js';
 import type { AgentHooks } from './acp/client.js';
 import type { AgentSpec } from './agents.js';
 import { SessionError } from './errors.js';
-import { answerPermission, type PermissionAsk } from './permission-broker.js';
+import { answerPermission } from './permission-broker.js';
 import type { Redactor } from './redact.js';
 import type { Session } from './session.js';
+import type { SupervisorEvents } from './supervisor-events.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
-
-export const STDERR_TAIL_BYTES = 8 * 1024;
 
 export type HooksContext = {
   readonly redact: Redactor;
   readonly repo: SessionsRepo;
   readonly askTimeoutMs: number;
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
-  readonly onPermissionAsked?: (sessionId: string, groupFolder: string, ask: PermissionAsk) => void;
+  readonly bus?: SupervisorEvents;
 };
 
 export function agentHooks(s: Session, spec: AgentSpec, ctx: HooksContext): AgentHooks {
-  const { events, log } = s.deps;
+  const { events, log } = s;
   const row = s.row;
+  const ref = { sessionId: s.id, group: row.group_folder, agent: row.agent };
   const scrubStderr = ctx.redact.stream();
   return {
     onUpdate: (raw) => {
       // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
       const n = ctx.redact.deep(raw);
       s.toolCalls.observe(n.update);
-      events.append('update', n.update, s.currentTurn);
-      s.onTurnUpdate?.(n);
+      events.append('update', n.update, s.turnNumber);
+      s.turn?.update(n.update);
     },
-    onBytes: (n) => s.onTurnBytes?.(n),
+    onBytes: (n) => s.turn?.countBytes(n),
     onViolation: (raw) => {
       const why = ctx.redact.text(raw);
       ctx.quarantine?.(`agent-${spec.name}`, why, { session: s.id });
       const e = new SessionError('protocol', why);
-      if (s.abortTurn !== undefined) s.abortTurn(e);
+      const turn = s.turn;
+      if (turn !== undefined) turn.abort(e);
       else {
         ctx.repo.recordFailure(s.id, 'protocol', why, Date.now());
         events.append('failure', { kind: 'protocol', message: why });
       }
-      void s.release(500);
+      void s.stopAgent(500);
     },
     onStderr: (raw) => {
       const text = scrubStderr(raw);
       if (text === '') return;
-      s.stderrTail = (s.stderrTail + text).slice(-STDERR_TAIL_BYTES);
+      s.noteStderr(text);
       log.debug({ session: s.id, stderr: text.slice(0, 2000) }, 'agent stderr');
     },
     onPermission: (req) => {
-      s.onTurnPermission?.();
+      s.turn?.permissionAsked();
       return answerPermission(req, {
         mode: spec.permissionMode,
         toolCallIdNamesTool: spec.toolCallIdNamesTool,
@@ -62,15 +63,15 @@ export function agentHooks(s: Session, spec: AgentSpec, ctx: HooksContext): Agen
         toolCalls: s.toolCalls,
         pending: s.permissions,
         events,
-        turn: s.currentTurn,
+        turn: s.turnNumber,
         askTimeoutMs: ctx.askTimeoutMs,
-        onAsked: (ask) => ctx.onPermissionAsked?.(s.id, row.group_folder, ask),
+        onAsked: (ask) => ctx.bus?.emit('permission-asked', { ...ref, ask }),
       });
     },
     readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),
     writeFile: async (path, content) => {
       await writeWorkspaceFile(row.workspace, path, content);
-      events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.currentTurn);
+      events.append('fs_write', { path, bytes: Buffer.byteLength(content) }, s.turnNumber);
     },
   };
 }

@@ -1,29 +1,10 @@
-/**
- * Why a turn or a session failed, by who failed. The kind is stored in SQLite and returned by the
- * API unchanged, so operators and tests can tell a crash from a timeout from a protocol violation.
- */
-export type FailureKind =
-  | 'spawn'
-  | 'handshake'
-  /** The agent cannot be run under its permission policy (no mode that asks the client). */
-  | 'policy'
-  /** sandbox = "bwrap" where bubblewrap cannot run, or bwrap refused the agent's mounts. */
-  | 'sandbox'
-  | 'protocol'
-  | 'timeout'
-  | 'exited'
-  | 'memory'
-  | 'cancelled';
+import { Failure, type FailureKind } from '../failures.js';
 
-export class SessionError extends Error {
+export type { FailureKind };
+
+/** A session's turn or agent failed; the kind says who failed (failures.ts). */
+export class SessionError extends Failure {
   override readonly name = 'SessionError';
-  constructor(
-    readonly kind: FailureKind,
-    message: string,
-    opts?: { cause?: unknown },
-  ) {
-    super(message, opts);
-  }
 }
 
 /** Misuse by the caller (unknown session, bad state): not a failure of the agent. */

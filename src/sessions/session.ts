@@ -3,7 +3,6 @@
  * one at a time; a prompt that arrives mid-turn waits in the queue or interrupts the running turn.
  * Every failure ends the turn with a classified kind, and the session stays resumable.
  */
-import type { SessionNotification } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
@@ -14,8 +13,12 @@ import { PendingPermissions } from './permissions.js';
 import type { Redactor } from './redact.js';
 import type { RequestIds } from './request-ids.js';
 import { ToolCallIndex } from './tool-identity.js';
-import { runTurn, type TurnResult } from './turn.js';
+import type { SupervisorEvents } from './supervisor-events.js';
+import { Turn, type TurnResult } from './turn.js';
 import type { AgentSlots, Release } from './slots.js';
+
+/** The last few KB the agent wrote to stderr, kept for the per-turn error log. */
+export const STDERR_TAIL_BYTES = 8 * 1024;
 
 export type SessionDeps = {
   readonly repo: SessionsRepo;
@@ -31,8 +34,8 @@ export type SessionDeps = {
    * recorded, and the chat is told once.
    */
   readonly resumeFailed: (s: Session, failure: ResumeFailure, previousAcpSession: string | null) => void;
-  /** Metrics: every finished turn with its outcome (`ok` or the failure kind). */
-  readonly onTurnEnd?: (outcome: string, ms: number) => void;
+  /** Where turns report their updates and outcomes (metrics, live replies, usage). */
+  readonly bus?: SupervisorEvents;
   /** The agent's credential values, scrubbed from failures and the per-turn log. */
   readonly redact?: Redactor;
   /** The daemon-wide source of permission request ids (unique across sessions). */
@@ -48,30 +51,52 @@ export class Session {
   readonly permissions: PendingPermissions;
   /** The agent's recent tool calls, to match its permission requests (tool-identity.ts). */
   readonly toolCalls = new ToolCallIndex();
-  live: LiveAgent | undefined;
-  #release: Release | undefined;
+  readonly events: EventLog;
+  readonly redact: Redactor | undefined;
+  readonly log: Logger;
+  #live: LiveAgent | undefined;
+  /** This session's place among max_concurrent_agents, held while its agent lives. */
+  #slot: Release | undefined;
   #starting: Promise<LiveAgent> | undefined;
   #queue: Queued[] = [];
   #busy = false;
   #idleTimer: NodeJS.Timeout | undefined;
   #prompted: LiveAgent | undefined;
-  /** Set while a turn runs: ends it early with a classified failure. */
-  abortTurn: ((err: SessionError) => void) | undefined;
-  /** Hooks of the running turn: reply accumulation and output accounting. */
-  onTurnUpdate: ((n: SessionNotification) => void) | undefined;
-  onTurnBytes: ((n: number) => void) | undefined;
-  /** The agent asked for a permission mid-turn: a boundary between its messages. */
-  onTurnPermission: (() => void) | undefined;
-  currentTurn: number | null = null;
-  /** The last few KB the agent wrote to stderr, for the per-turn error log. */
-  stderrTail = '';
+  #turn: Turn | undefined;
+  #stderrTail = '';
 
   constructor(
-    readonly deps: SessionDeps,
+    private readonly deps: SessionDeps,
     row: SessionRow,
   ) {
     this.id = row.id;
+    this.events = deps.events;
+    this.redact = deps.redact;
+    this.log = deps.log;
     this.permissions = new PendingPermissions(deps.requestIds);
+  }
+
+  /** The live agent, while one runs for this session. */
+  get live(): LiveAgent | undefined {
+    return this.#live;
+  }
+
+  /** The running turn, if any: the agent's traffic is handed to it (agent-hooks.ts). */
+  get turn(): Turn | undefined {
+    return this.#turn;
+  }
+
+  /** The running turn's number, for event rows; null between turns. */
+  get turnNumber(): number | null {
+    return this.#turn?.number ?? null;
+  }
+
+  get stderrTail(): string {
+    return this.#stderrTail;
+  }
+
+  noteStderr(text: string): void {
+    this.#stderrTail = (this.#stderrTail + text).slice(-STDERR_TAIL_BYTES);
   }
 
   get row(): SessionRow {
@@ -83,14 +108,7 @@ export class Session {
   get state(): LiveState {
     if (this.#busy) return 'busy';
     if (this.#starting !== undefined) return 'starting';
-    return this.live === undefined ? 'cold' : 'idle';
-  }
-
-  /** True the first time a turn prompts this live agent (a loaded session may prove gone then). */
-  firstPromptOn(live: LiveAgent): boolean {
-    if (this.#prompted === live) return false;
-    this.#prompted = live;
-    return true;
+    return this.#live === undefined ? 'cold' : 'idle';
   }
 
   get queued(): number {
@@ -117,10 +135,10 @@ export class Session {
 
   /** Cancels the running turn (ACP session/cancel); queued prompts still run. */
   cancel(): boolean {
-    if (!this.#busy || this.live === undefined) return false;
+    if (!this.#busy || this.#live === undefined) return false;
     this.permissions.rejectAll();
-    void this.live.conn.agent
-      .notify('session/cancel', { sessionId: this.live.acpSessionId })
+    void this.#live.conn.agent
+      .notify('session/cancel', { sessionId: this.#live.acpSessionId })
       .catch(() => undefined);
     return true;
   }
@@ -128,12 +146,12 @@ export class Session {
   /** Makes sure a live, handshaken agent exists; shared by concurrent callers. */
   async ensureLive(): Promise<LiveAgent> {
     this.#clearIdle();
-    if (this.live !== undefined) return this.live;
+    if (this.#live !== undefined) return this.#live;
     this.#starting ??= (async () => {
-      this.#release = await this.deps.slots.acquire();
+      this.#slot = await this.deps.slots.acquire();
       try {
         const live = await this.deps.start(this);
-        this.live = live;
+        this.#live = live;
         void live.proc.exited.then(({ code, signal }) => this.#onExit(live, code, signal));
         return live;
       } catch (err) {
@@ -146,22 +164,24 @@ export class Session {
     return this.#starting;
   }
 
-  /** Stops the live process (session stays resumable). */
-  async release(graceMs?: number): Promise<void> {
+  /** Stops the live agent process; the session stays resumable. */
+  async stopAgent(graceMs?: number): Promise<void> {
     this.#clearIdle();
-    const live = this.live;
+    const live = this.#live;
     if (live === undefined) return;
     await live.stop(graceMs);
   }
 
-  /** Fails queued prompts and the running turn; used by stop, rm and shutdown. */
-  drain(kind: FailureKind, message: string): void {
+  /** Fails the waiting prompts and the running turn; used by stop, rm and shutdown. */
+  failAll(kind: FailureKind, message: string): void {
     for (const q of this.#queue.splice(0)) q.reject(new SessionError(kind, message));
-    this.abortTurn?.(new SessionError(kind, message));
+    this.#turn?.abort(new SessionError(kind, message));
   }
 
   isIdleLive(): boolean {
-    return this.live !== undefined && !this.#busy && this.#queue.length === 0 && this.#starting === undefined;
+    return (
+      this.#live !== undefined && !this.#busy && this.#queue.length === 0 && this.#starting === undefined
+    );
   }
 
   async #pump(): Promise<void> {
@@ -169,24 +189,50 @@ export class Session {
     const next = this.#queue.shift();
     if (next === undefined) return;
     this.#busy = true;
+    const turn = new Turn(this.row.turns + 1, this.#turnContext());
+    this.#turn = turn;
     try {
-      next.resolve(await runTurn(this, next.text));
+      next.resolve(await turn.run(next.text));
     } catch (err) {
       next.reject(err as Error);
     } finally {
+      this.#turn = undefined;
       this.#busy = false;
       this.#afterTurn();
       void this.#pump();
     }
   }
 
+  #turnContext(): ConstructorParameters<typeof Turn>[1] {
+    const row = this.row;
+    return {
+      ref: { sessionId: this.id, group: row.group_folder, agent: row.agent },
+      workspace: row.workspace,
+      repo: this.deps.repo,
+      events: this.events,
+      agent: this.deps.agent,
+      log: this.log,
+      redact: this.redact,
+      bus: this.deps.bus,
+      ensureLive: () => this.ensureLive(),
+      firstPromptOn: (live) => {
+        if (this.#prompted === live) return false;
+        this.#prompted = live;
+        return true;
+      },
+      resumeFailed: (failure, previous) => this.deps.resumeFailed(this, failure, previous),
+      stopAgent: (graceMs) => this.stopAgent(graceMs),
+      stderrTail: () => this.#stderrTail,
+    };
+  }
+
   #afterTurn(): void {
-    if (this.#queue.length > 0 || this.live === undefined) return;
+    if (this.#queue.length > 0 || this.#live === undefined) return;
     if (this.deps.slots.waiting > 0) {
-      void this.release(); // someone is waiting for a slot: do not keep a warm process
+      void this.stopAgent(); // someone is waiting for a slot: do not keep a warm process
       return;
     }
-    this.#idleTimer = setTimeout(() => void this.release(), this.deps.agent.limits.idleTimeoutMs);
+    this.#idleTimer = setTimeout(() => void this.stopAgent(), this.deps.agent.limits.idleTimeoutMs);
     this.#idleTimer.unref();
   }
 
@@ -196,20 +242,20 @@ export class Session {
   }
 
   #onExit(live: LiveAgent, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.live !== live) return;
-    this.live = undefined;
+    if (this.#live !== live) return;
+    this.#live = undefined;
     this.#clearIdle();
     this.permissions.rejectAll();
     const now = Date.now();
     this.deps.repo.recordProcess(this.id, null, now);
-    this.deps.events.append('process', { event: 'exited', pid: live.proc.pid, code, signal });
-    this.abortTurn?.(new SessionError('exited', `agent exited mid-turn (${signal ?? `code ${code}`})`));
+    this.events.append('process', { event: 'exited', pid: live.proc.pid, code, signal });
+    this.#turn?.abort(new SessionError('exited', `agent exited mid-turn (${signal ?? `code ${code}`})`));
     this.#releaseSlot();
   }
 
   #releaseSlot(): void {
-    const release = this.#release;
-    this.#release = undefined;
-    release?.();
+    const slot = this.#slot;
+    this.#slot = undefined;
+    slot?.();
   }
 }

@@ -20,7 +20,8 @@ import { EventLog } from './event-log.js';
 import { Redactor } from './redact.js';
 import { RequestIds } from './request-ids.js';
 import { agentHooks } from './agent-hooks.js';
-import { agentLaunch, asSandboxFailure } from './agent-launch.js';
+import { SupervisorEvents, type SupervisorEventMap } from './supervisor-events.js';
+import { agentLaunch, asSandboxFailure } from './acp/launch.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import type { SandboxGuard } from '../config/sandbox-paths.js';
@@ -42,21 +43,6 @@ export type SupervisorDeps = {
   readonly askTimeoutMs?: number; // DEFAULT_ASK_TIMEOUT_MS
   /** The daemon's tool server for this session, by what the agent supports; none when absent. */
   readonly mcpServersFor?: (sessionId: string, caps: AgentCapabilities | undefined) => McpServer[];
-  /** Called when a session's agent stops, e.g. to revoke its tool token. */
-  readonly onAgentStopped?: (sessionId: string) => void;
-  readonly onTurnEnd?: (outcome: string, ms: number) => void;
-  readonly onEventsCommitted?: (n: number) => void;
-  /** A permission request waits for the operator (mode `ask`): e.g. put it to the group's chat. */
-  readonly onPermissionAsked?: (
-    sessionId: string,
-    groupFolder: string,
-    ask: { id: string; title: string; kind: string },
-  ) => void;
-  /**
-   * A resume could not restore the agent's earlier conversation and a fresh one was started: tell
-   * the group's chat once that its context was lost.
-   */
-  readonly onResumeFailed?: (sessionId: string, groupFolder: string, reason: string) => void;
   /** Keeps what a misbehaving agent wrote for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
   /** Whether bubblewrap runs here (probed once; default: probeSandbox over `env`). */
@@ -72,11 +58,18 @@ export class Supervisor {
   readonly #requestIds = new RequestIds();
   readonly memoryCap: MemoryCapMethod = memoryCapMethod();
   readonly sandboxProbe: SandboxProbe;
+  readonly #bus: SupervisorEvents;
   #closing = false;
 
   constructor(private readonly deps: SupervisorDeps) {
+    this.#bus = new SupervisorEvents(deps.log);
     this.slots = new AgentSlots(deps.maxConcurrent, () => this.#evictIdle());
     this.sandboxProbe = deps.sandboxProbe ?? probeSandbox(deps.env);
+  }
+
+  /** Subscribes to what happens to sessions (supervisor-events.ts); returns the unsubscribe. */
+  on<K extends keyof SupervisorEventMap>(name: K, listener: (e: SupervisorEventMap[K]) => void): () => void {
+    return this.#bus.on(name, listener);
   }
 
   /** Every agent's sandbox as it will run (status, doctor). */
@@ -136,14 +129,18 @@ export class Supervisor {
       {
         repo: this.deps.repo,
         redact,
-        events: new EventLog(join(dir, 'events.db'), this.deps.onEventsCommitted, {
-          redact: (data) => redact.deep(data),
-          onBusy: (info) =>
-            this.deps.log.warn({ session: id, ...info }, 'events.db is locked; keeping events in memory'),
-          onUnblocked: (info) =>
-            this.deps.log.warn({ session: id, ...info }, 'events.db unlocked; kept events written'),
-        }),
-        onTurnEnd: this.deps.onTurnEnd,
+        events: new EventLog(
+          join(dir, 'events.db'),
+          (count) => this.#bus.emit('events-committed', { count }),
+          {
+            redact: (data) => redact.deep(data),
+            onBusy: (info) =>
+              this.deps.log.warn({ session: id, ...info }, 'events.db is locked; keeping events in memory'),
+            onUnblocked: (info) =>
+              this.deps.log.warn({ session: id, ...info }, 'events.db unlocked; kept events written'),
+          },
+        ),
+        bus: this.#bus,
         agent: spec,
         slots: this.slots,
         log: this.deps.log,
@@ -167,8 +164,8 @@ export class Supervisor {
 
   async stop(id: string): Promise<void> {
     const s = this.get(id);
-    s.drain('cancelled', 'session stopped by the operator');
-    await s.release();
+    s.failAll('cancelled', 'session stopped by the operator');
+    await s.stopAgent();
     this.deps.repo.setState(id, 'stopped', Date.now());
   }
 
@@ -180,9 +177,9 @@ export class Supervisor {
 
   async remove(id: string): Promise<void> {
     const s = this.get(id);
-    s.drain('cancelled', 'session removed');
-    await s.release();
-    s.deps.events.close();
+    s.failAll('cancelled', 'session removed');
+    await s.stopAgent();
+    s.events.close();
     this.#sessions.delete(id);
     this.deps.repo.setState(id, 'removed', Date.now());
     rmSync(join(this.deps.sessionsDir, id), { recursive: true, force: true });
@@ -206,7 +203,7 @@ export class Supervisor {
   record(sessionId: string, kind: string, data: unknown): void {
     try {
       const s = this.get(sessionId);
-      s.deps.events.append(kind, data, s.currentTurn);
+      s.events.append(kind, data, s.turnNumber);
     } catch {
       // session removed meanwhile: nothing to record into
     }
@@ -250,11 +247,11 @@ export class Supervisor {
       [...this.#sessions.values()].filter((s) => s.state === 'busy' || s.state === 'starting');
     while (busy().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     for (const s of this.#sessions.values()) {
-      s.drain('cancelled', 'daemon shutting down');
+      s.failAll('cancelled', 'daemon shutting down');
       s.cancel();
     }
-    await Promise.all([...this.#sessions.values()].map((s) => s.release(1_000)));
-    for (const s of this.#sessions.values()) s.deps.events.close();
+    await Promise.all([...this.#sessions.values()].map((s) => s.stopAgent(1_000)));
+    for (const s of this.#sessions.values()) s.events.close();
     this.#sessions.clear();
   }
 
@@ -265,16 +262,16 @@ export class Supervisor {
    */
   #evictIfCold(s: Session): void {
     if (this.#closing || this.#sessions.get(s.id) !== s) return;
-    if (s.state !== 'cold' || s.queued > 0 || s.permissions.list().length > 0 || s.deps.events.watchers > 0)
+    if (s.state !== 'cold' || s.queued > 0 || s.permissions.list().length > 0 || s.events.watchers > 0)
       return;
-    s.deps.events.close();
+    s.events.close();
     this.#sessions.delete(s.id);
   }
 
   #evictIdle(): boolean {
     for (const s of this.#sessions.values()) {
       if (s.isIdleLive()) {
-        void s.release();
+        void s.stopAgent();
         return true;
       }
     }
@@ -284,16 +281,22 @@ export class Supervisor {
   #resumeFailed(s: Session, failure: ResumeFailure, previousAcpSession: string | null): void {
     const now = Date.now();
     if (s.live !== undefined) this.deps.repo.setAcpSession(s.id, s.live.acpSessionId, now);
-    s.deps.events.append('resume_failed', {
+    s.events.append('resume_failed', {
       previous_acp_session: previousAcpSession,
       message: failure.message,
       data: failure.data,
     });
-    s.deps.log.warn(
+    s.log.warn(
       { session: s.id, err: failure.message },
       'agent could not resume its earlier session; started fresh',
     );
-    this.deps.onResumeFailed?.(s.id, s.row.group_folder, failure.message);
+    const row = s.row;
+    this.#bus.emit('resume-failed', {
+      sessionId: s.id,
+      group: row.group_folder,
+      agent: row.agent,
+      reason: failure.message,
+    });
   }
 
   async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
@@ -313,11 +316,11 @@ export class Supervisor {
       guard: this.deps.sandboxGuard,
       memoryCap: this.memoryCap,
     });
-    const redact = s.deps.redact ?? new Redactor();
+    const redact = s.redact ?? new Redactor();
     redact.set(launch.secrets);
     const row = s.row;
     const cmd = launch;
-    const { events, log } = s.deps;
+    const { events, log } = s;
     // The ACP SDK loads with the first agent: an idle daemon does not pay its memory.
     const { startAgent } = await import('./acp/client.js');
     const live = await asSandboxFailure(
@@ -337,7 +340,7 @@ export class Supervisor {
           repo: this.deps.repo,
           askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
           quarantine: this.deps.quarantine,
-          onPermissionAsked: this.deps.onPermissionAsked,
+          bus: this.#bus,
         }),
       }),
     );
@@ -363,7 +366,7 @@ export class Supervisor {
     );
     if (live.resumeFailure !== undefined) this.#resumeFailed(s, live.resumeFailure, row.acp_session_id);
     void live.proc.exited.then(() => {
-      this.deps.onAgentStopped?.(s.id);
+      this.#bus.emit('agent-stopped', { sessionId: s.id, group: row.group_folder, agent: row.agent });
       // After the session's own exit handling (same tick, registered first) has run.
       setImmediate(() => this.#evictIfCold(s));
     });

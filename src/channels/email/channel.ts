@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
-import type { Channel, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
+import type { Channel, ChannelHealth, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
 import { ourMessageId, replySubject } from './ids.js';
 import { appendTo, hasMessageId, newClient, withClient, type ClientOptions } from './imap.js';
 import { compose, sendRaw } from './smtp.js';
@@ -105,9 +105,6 @@ export class EmailChannel implements Channel {
       connected: this.#connected,
       last_poll_at: this.#lastSyncAt === null ? null : new Date(this.#lastSyncAt).toISOString(),
       error: this.#imapError ?? this.#smtpError,
-      conflict: false,
-      lastProgressAt: this.#lastProgressAt,
-      pollErrors: this.stats.syncErrors,
       details: {
         account: this.account,
         mailbox: this.opts.mailbox,
@@ -119,6 +116,16 @@ export class EmailChannel implements Channel {
         accepted: this.stats.accepted,
         sent: this.stats.sent,
       },
+    };
+  }
+
+  health(): ChannelHealth {
+    return {
+      notReady: this.#connected ? null : 'email_disconnected',
+      lastProgressAt: this.#lastProgressAt,
+      // The timer syncs every poll_interval; two missed in a row (and a minute) is a hung loop.
+      stallLimitMs: this.livenessMs,
+      receiveErrors: this.stats.syncErrors,
     };
   }
 

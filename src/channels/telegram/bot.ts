@@ -7,13 +7,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Logger } from 'pino';
-import type { Channel, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
+import type { Channel, ChannelHealth, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
 import { toTelegramHtml } from './render.js';
 import { toInbound, type BotIdentity } from './updates.js';
 
 export const TELEGRAM_MAX_MESSAGE = 4096;
 const BACKOFF_MIN_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
+const STALL_GRACE_MS = 1_000;
 
 /** grammY types its signal with the abort-controller shim; Node's native signal is what it uses at run time. */
 type GrammySignal = Parameters<Api['getUpdates']>[1];
@@ -86,9 +87,18 @@ export class TelegramChannel implements Channel {
       connected,
       last_poll_at: this.#lastPollAt === null ? null : new Date(this.#lastPollAt).toISOString(),
       error: this.#conflict ? 'conflict: another instance is polling this bot (409)' : this.#error,
-      conflict: this.#conflict,
+    };
+  }
+
+  health(): ChannelHealth {
+    const connected = this.#bot !== null && !this.#conflict && this.#error === null;
+    return {
+      notReady: this.#conflict ? 'telegram_conflict' : connected ? null : 'telegram_disconnected',
       lastProgressAt: this.#lastProgressAt,
-      pollErrors: this.stats.errors,
+      // A long poll legitimately stays open for poll_timeout; past that plus the stall threshold
+      // (and a little slack) the loop is stuck.
+      stallLimitMs: this.opts.pollTimeoutMs + this.opts.stallMs + STALL_GRACE_MS,
+      receiveErrors: this.stats.errors,
     };
   }
 

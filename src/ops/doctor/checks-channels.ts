@@ -17,7 +17,7 @@ export const telegramPolling: Check = {
         message:
           'Telegram is enabled; the running daemon checks its poller (start it, then run doctor again)',
       };
-    if (tg.conflict) {
+    if (tg.notReady === 'telegram_conflict') {
       return {
         id,
         severity: 'error',

@@ -14,7 +14,8 @@ export type DoctorContext = {
   /** The environment agent commands are looked up in. */
   readonly env: NodeJS.ProcessEnv;
   /** Live channel state, only inside the daemon. */
-  readonly channels?: () => ReadonlyArray<ChannelStatus & { readonly conflict: boolean }>;
+  /** The running daemon's channels with their readiness reason (null when ready). */
+  readonly channels?: () => ReadonlyArray<ChannelStatus & { readonly notReady: string | null }>;
 };
 
 export type Check = {
