@@ -37,8 +37,24 @@ export function dovecotVersion(): string {
 
 type Ports = { imap: number; imaps: number; lmtp: number };
 
-function config23(d: string, u: string, g: string, p: Ports, tls: boolean): string {
-  return `base_dir = ${d}/run
+/** XOAUTH2 logins, checked by POSTing the token to an introspection URL (our fake provider). */
+function oauth23(d: string, introspectionUrl: string | undefined): string {
+  if (introspectionUrl === undefined) return '';
+  writeFileSync(
+    join(d, 'oauth2.conf.ext'),
+    `introspection_mode = post\nintrospection_url = ${introspectionUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`,
+  );
+  return `auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${d}/oauth2.conf.ext
+}
+`;
+}
+
+function config23(d: string, u: string, g: string, p: Ports, tls: boolean, oauth?: string): string {
+  return `${oauth23(d, oauth)}base_dir = ${d}/run
 protocols = imap lmtp
 listen = 127.0.0.1
 ssl = ${tls ? 'yes' : 'no'}
@@ -147,7 +163,12 @@ export type Dovecot = {
   client(user: string): Promise<ImapFlow>;
 };
 
-export async function startDovecot(opts: { users: Record<string, string>; tls?: boolean }): Promise<Dovecot> {
+export async function startDovecot(opts: {
+  users: Record<string, string>;
+  tls?: boolean;
+  /** Accept XOAUTH2 tokens this URL vouches for (Dovecot 2.3 syntax only). */
+  oauthIntrospectionUrl?: string;
+}): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'dc-'));
   const root = process.getuid?.() === 0;
   const user = root
@@ -190,7 +211,12 @@ export async function startDovecot(opts: { users: Record<string, string>; tls?: 
   }
   const v24 = /^2\.4/.test(dovecotVersion());
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, (v24 ? config24 : config23)(dir, user, group, ports, opts.tls === true));
+  writeFileSync(
+    conf,
+    v24
+      ? config24(dir, user, group, ports, opts.tls === true)
+      : config23(dir, user, group, ports, opts.tls === true, opts.oauthIntrospectionUrl),
+  );
   if (root) {
     const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
     const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }));

@@ -25,6 +25,8 @@ export async function startSmtpSink(opts: {
   fileInSent?: string;
   key?: Buffer;
   cert?: Buffer;
+  /** Accept XOAUTH2 logins whose access token this says is good. */
+  validToken?: (user: string, token: string) => boolean;
 }): Promise<SmtpSink> {
   const received: SmtpSink['received'] = [];
   const failures: number[] = [];
@@ -41,7 +43,18 @@ export async function startSmtpSink(opts: {
     ...(opts.key !== undefined ? { key: opts.key, cert: opts.cert } : {}),
     allowInsecureAuth: true,
     disabledCommands: opts.key !== undefined ? [] : ['STARTTLS'],
+    authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
     onAuth(auth, _session, cb) {
+      if (auth.method === 'XOAUTH2') {
+        if (
+          auth.username !== undefined &&
+          auth.accessToken !== undefined &&
+          opts.validToken?.(auth.username, auth.accessToken) === true
+        )
+          cb(null, { user: auth.username });
+        else cb(null, { data: { status: '401', schemes: 'bearer' } });
+        return;
+      }
       if (auth.username !== undefined && opts.users[auth.username] === auth.password)
         cb(null, { user: auth.username });
       else cb(Object.assign(new Error('535 authentication failed'), { responseCode: 535 }));
