@@ -221,7 +221,17 @@ export class MailboxSync {
       return false;
     }
     const address = mail.from!.address;
-    const folder = opts.groupFor(address, mail.from!.name);
+    let folder: string;
+    try {
+      folder = opts.groupFor(address, mail.from!.name);
+    } catch (err) {
+      // Skipped, not retried: retrying would stop every mail behind this one.
+      const why = `no group for ${address}: ${(err as Error).message}`;
+      opts.log.error({ uid: meta.uid, why }, 'e-mail skipped');
+      opts.quarantine?.('email', why, { ...row });
+      this.#commit(null, { ...row, status: 'skipped', reason: why });
+      return false;
+    }
     const details = this.#saveAttachments(mail, folder, base.uidvalidity, meta.uid);
     const inbound: InboundMessage = {
       channel: 'email',
