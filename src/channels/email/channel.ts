@@ -6,9 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import type { Channel, ChannelHealth, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
-import { ourMessageId, replySubject } from './ids.js';
-import { appendTo, hasMessageId, newClient, withClient, type ClientOptions } from './imap.js';
-import { compose, sendRaw } from './smtp.js';
+import { describe } from './errors.js';
+import { newClient, type ClientOptions } from './imap.js';
+import { ReplySender } from './replies.js';
 import { MailboxSync } from './sync.js';
 import type { EmailOptions } from './types.js';
 
@@ -23,8 +23,6 @@ export type EmailStats = {
   connects: number;
   fetched: number;
   accepted: number;
-  sent: number;
-  foundInSent: number;
 };
 
 export class EmailChannel implements Channel {
@@ -33,6 +31,7 @@ export class EmailChannel implements Channel {
   readonly botMention = null;
   // Mail has no per-chat rate limit worth pacing for; the per-sender reply cap guards volume.
   readonly limits: ChannelLimits = { perChatPerS: 1000, perGroupPerMin: 100_000, globalPerS: 1000 };
+  /** The watchdog's limit: two missed timer syncs and a minute. */
   readonly livenessMs: number;
   readonly stats: EmailStats = {
     syncs: 0,
@@ -40,10 +39,9 @@ export class EmailChannel implements Channel {
     connects: 0,
     fetched: 0,
     accepted: 0,
-    sent: 0,
-    foundInSent: 0,
   };
   readonly #sync: MailboxSync;
+  readonly #replies: ReplySender;
   readonly #stop = new AbortController();
   #client: ImapFlow | undefined;
   #loop: Promise<void> | undefined;
@@ -54,7 +52,6 @@ export class EmailChannel implements Channel {
   #lastSyncAt: number | null = null;
   #lastProgressAt: number | null = null;
   #imapError: string | null = null;
-  #smtpError: string | null = null;
 
   constructor(
     private readonly opts: EmailOptions,
@@ -62,6 +59,7 @@ export class EmailChannel implements Channel {
   ) {
     this.livenessMs = opts.pollIntervalMs * 2 + 60_000;
     this.#sync = new MailboxSync(opts, { accept: (b) => this.sinkRef.sink?.accept(b) });
+    this.#replies = new ReplySender(opts, this.#sync.account, this.#clientOptions(false));
   }
 
   isGroupChat(): boolean {
@@ -104,17 +102,17 @@ export class EmailChannel implements Channel {
       enabled: true,
       connected: this.#connected,
       last_poll_at: this.#lastSyncAt === null ? null : new Date(this.#lastSyncAt).toISOString(),
-      error: this.#imapError ?? this.#smtpError,
+      error: this.#imapError ?? this.#replies.smtpError,
       details: {
         account: this.account,
         mailbox: this.opts.mailbox,
         idle: this.#client?.idling === true,
         uidvalidity: cursor?.uidvalidity ?? null,
         cursor_uid: cursor?.last_uid ?? null,
-        smtp_error: this.#smtpError,
+        smtp_error: this.#replies.smtpError,
         imap_error: this.#imapError,
         accepted: this.stats.accepted,
-        sent: this.stats.sent,
+        sent: this.#replies.sent,
       },
     };
   }
@@ -212,101 +210,11 @@ export class EmailChannel implements Channel {
     this.#connected = false;
   }
 
-  async send(
-    chatId: string,
-    text: string,
-    opts: { replyTo?: string | null; key?: string },
-  ): Promise<SendOutcome> {
-    const o = this.opts;
-    const key = opts.key ?? `x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    const messageId = ourMessageId(key, o.idSalt, o.from);
-    const state = o.store.sentState(messageId);
-    if (state === 'sent') return { ok: true };
-    if (state === 'sending') {
-      // The last attempt may have reached the server before the daemon stopped: look first.
-      const found = await this.#inSent(messageId);
-      if (found) {
-        o.store.setSentState(messageId, key, chatId, 'sent', Date.now());
-        this.stats.foundInSent++;
-        o.metrics?.sent('found_in_sent');
-        o.log.info({ messageId }, 'e-mail reply found in the Sent mailbox; not sending it again');
-        return { ok: true };
-      }
-      o.log.warn(
-        { messageId, to: chatId },
-        'resending an e-mail reply that was in flight when the daemon stopped',
-      );
-    }
-    const orig = opts.replyTo ? o.store.byMessageId(this.account, opts.replyTo) : undefined;
-    const refs =
-      orig === undefined
-        ? []
-        : [...(orig.refs?.split(' ') ?? []), ...(orig.message_id ? [orig.message_id] : [])];
-    const raw = await compose({
-      from: { name: o.fromName, address: o.from },
-      // Always the From address of the chat (the sender), never a Reply-To it asked for.
-      to: chatId,
-      subject: orig === undefined ? `Message from ${o.fromName}` : replySubject(orig.subject ?? ''),
-      text,
-      messageId,
-      inReplyTo: orig?.message_id ?? null,
-      references: refs.filter((r) => r !== '').slice(-20),
-    });
-    o.store.setSentState(messageId, key, chatId, 'sending', Date.now());
-    const r = await sendRaw(o.smtp, o.credentials, { from: o.from, to: chatId }, raw);
-    if (!r.ok) {
-      if (r.certain) o.store.clearSending(messageId);
-      this.#smtpError = r.error;
-      o.metrics?.sent(r.permanent ? 'failed' : 'retry');
-      o.log.warn({ to: chatId, err: r.error, permanent: r.permanent }, 'e-mail send failed');
-      return { ok: false, retryable: !r.permanent, error: r.error };
-    }
-    o.store.setSentState(messageId, key, chatId, 'sent', Date.now());
-    this.#smtpError = null;
-    this.stats.sent++;
-    o.metrics?.sent('sent');
-    if (o.sentCopy === 'append') void this.#fileInSent(raw, messageId);
-    return { ok: true };
-  }
-
-  async #inSent(messageId: string): Promise<boolean> {
-    try {
-      return await withClient(this.#clientOptions(false), (c) =>
-        hasMessageId(c, this.opts.sentMailbox, messageId),
-      );
-    } catch (err) {
-      // Cannot look: sending again risks a duplicate, not sending risks a loss. Send.
-      this.opts.log.warn({ err: describe(err) }, 'could not search the Sent mailbox');
-      return false;
-    }
-  }
-
-  async #fileInSent(raw: Buffer, messageId: string): Promise<void> {
-    try {
-      await withClient(this.#clientOptions(false), (c) =>
-        appendTo(c, this.opts.sentMailbox, raw, ['\\Seen']),
-      );
-    } catch (err) {
-      this.opts.log.warn({ err: describe(err), messageId }, 'could not file the reply in the Sent mailbox');
-    }
+  send(chatId: string, text: string, opts: { replyTo?: string | null; key?: string }): Promise<SendOutcome> {
+    return this.#replies.send(chatId, text, opts);
   }
 
   async typing(): Promise<void> {
     // Mail has no typing indicator.
   }
-}
-
-/** An error as one line, without credentials (imapflow's errors carry the server's text only). */
-function describe(err: unknown): string {
-  const e = err as {
-    responseText?: unknown;
-    code?: unknown;
-    message?: unknown;
-    authenticationFailed?: unknown;
-  };
-  if (e.authenticationFailed === true)
-    return 'login failed: the server rejected the user name or password/token';
-  const text =
-    typeof e.responseText === 'string' && e.responseText !== '' ? e.responseText : String(e.message ?? err);
-  return `${typeof e.code === 'string' ? `${e.code}: ` : ''}${text}`.slice(0, 300);
 }

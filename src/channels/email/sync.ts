@@ -5,10 +5,9 @@
  * (flag, move or Gmail label removal) is a later step, retried on every sync until it is done.
  * The mailbox lock is released at the end, or auto-IDLE never starts again.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
-import type { InboundMessage, InboundSink, MessageDetails } from '../../router/ports.js';
+import type { InboundMessage, InboundSink } from '../../router/ports.js';
+import { saveAttachments } from './attachments.js';
 import { screen } from './guard.js';
 import { looksOurs, threadKey } from './ids.js';
 import { MalformedMail, parseMail, type ParsedMail } from './mime.js';
@@ -232,7 +231,12 @@ export class MailboxSync {
       this.#commit(null, { ...row, status: 'skipped', reason: why });
       return false;
     }
-    const details = this.#saveAttachments(mail, folder, base.uidvalidity, meta.uid);
+    const details = saveAttachments(
+      mail,
+      opts.workspace(folder),
+      `${base.uidvalidity}-${meta.uid}`,
+      opts.maxAttachmentBytes,
+    );
     const inbound: InboundMessage = {
       channel: 'email',
       chatId: address,
@@ -270,44 +274,6 @@ export class MailboxSync {
     });
   }
 
-  /**
-   * Attachments into the group's workspace under mail/<uidvalidity>-<uid>/; a refetch after a crash
-   * writes the same files again. Over max_attachment_bytes an attachment is named, not saved.
-   */
-  #saveAttachments(mail: ParsedMail, folder: string, validity: string, uid: number): MessageDetails {
-    const { opts } = this;
-    const saved: Array<{ path: string; bytes: number; type: string }> = [];
-    const skipped: Array<{ name: string; why: string }> = [];
-    const rel = join('mail', `${validity}-${uid}`);
-    const used = new Set<string>();
-    for (const a of mail.attachments) {
-      if (a.content.length > opts.maxAttachmentBytes) {
-        skipped.push({
-          name: a.filename,
-          why: `${a.content.length} bytes, over max_attachment_bytes (${opts.maxAttachmentBytes})`,
-        });
-        continue;
-      }
-      let name = safeName(a.filename);
-      for (let i = 2; used.has(name); i++) name = `${i}-${safeName(a.filename)}`;
-      used.add(name);
-      try {
-        const dir = join(opts.workspace(folder), rel);
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        writeFileSync(join(dir, name), a.content, { mode: 0o600 });
-        saved.push({ path: join(rel, name), bytes: a.content.length, type: a.type });
-      } catch (err) {
-        skipped.push({ name: a.filename, why: `could not be saved: ${(err as Error).message}` });
-      }
-    }
-    return {
-      untrusted: true,
-      subject: mail.subject,
-      ...(saved.length > 0 ? { attachments: saved } : {}),
-      ...(skipped.length > 0 ? { skipped } : {}),
-    };
-  }
-
   /** The server-side acknowledgement of stored mail; idempotent, retried until it succeeds. */
   async #ack(client: ImapFlow, validity: string): Promise<number> {
     const { store, mailbox, ack, ackMailbox } = this.opts;
@@ -324,14 +290,4 @@ export class MailboxSync {
     store.markAcked(this.account, mailbox, validity, uids);
     return uids.length;
   }
-}
-
-/** A file name that stays inside its directory: no separators, no dot files, bounded. */
-export function safeName(name: string): string {
-  const base = name
-    .replace(/[/\\]/g, '_')
-    .replace(/^\.+/, '_')
-    .replace(/\p{Cc}/gu, '_')
-    .slice(0, 120);
-  return base === '' ? 'attachment' : base;
 }
