@@ -69,7 +69,11 @@ async function run(
         `[demo agent] you said: ${cmd.text}\nI am the bundled demo agent, not a model. Try:\n${DEMO_HELP}`,
       );
     case 'stream':
-      for (let i = 1; i <= cmd.chunks && !signal.aborted; i++) await say(client, sessionId, `chunk ${i}\n`);
+      for (let i = 1; i <= cmd.chunks && !signal.aborted; i++) {
+        if (i > 1 && cmd.pauseMs !== undefined)
+          await sleep(cmd.pauseMs, undefined, { signal }).catch(() => undefined);
+        await say(client, sessionId, `chunk ${i}\n`);
+      }
       return;
     case 'flood': {
       const line = 'x'.repeat(1023) + '\n';

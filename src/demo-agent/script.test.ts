@@ -5,6 +5,7 @@ describe('parseCommand', () => {
   it('parses every scripted command', () => {
     expect(parseCommand('echo hi there')).toEqual({ kind: 'echo', text: 'hi there' });
     expect(parseCommand('stream 20')).toEqual({ kind: 'stream', chunks: 20 });
+    expect(parseCommand('stream 3 250')).toEqual({ kind: 'stream', chunks: 3, pauseMs: 250 });
     expect(parseCommand('read notes.txt')).toEqual({ kind: 'read', path: 'notes.txt' });
     expect(parseCommand('write notes.txt hello world')).toEqual({
       kind: 'write',

@@ -10,7 +10,7 @@ import { parseChatPrompt } from './chat-prompt.js';
 export type DemoCommand =
   | { kind: 'echo'; text: string }
   | { kind: 'prompt'; text: string }
-  | { kind: 'stream'; chunks: number }
+  | { kind: 'stream'; chunks: number; pauseMs?: number }
   | { kind: 'ask'; title: string; toolKind: string }
   | { kind: 'read'; path: string }
   | { kind: 'write'; path: string; text: string }
@@ -33,7 +33,7 @@ export type DemoCommand =
 export const DEMO_HELP = [
   'echo TEXT            reply TEXT (in a chat, followed by the earlier messages I was given)',
   'prompt               reply with the whole prompt I was given',
-  'stream N             reply in N chunks',
+  'stream N [MS]        reply in N chunks (MS ms apart, default 0)',
   'ask [KIND] TITLE     ask permission for a tool call (KIND: read, edit, execute …)',
   'read PATH            read a file through the client',
   'write PATH TEXT      write a file through the client',
@@ -87,8 +87,14 @@ function parseOne(prompt: string): DemoCommand {
       return { kind: 'echo', text: arg };
     case 'prompt':
       return { kind: 'prompt', text };
-    case 'stream':
-      return { kind: 'stream', chunks: Math.min(num(5), 100_000) };
+    case 'stream': {
+      const chunks = Math.min(num(5), 100_000);
+      const pause = Number(rest[1]);
+      // A pause lets a watcher (the dashboard's browser test) see a reply still arriving.
+      return Number.isFinite(pause) && pause > 0
+        ? { kind: 'stream', chunks, pauseMs: Math.min(pause, 60_000) }
+        : { kind: 'stream', chunks };
+    }
     case 'ask': {
       const first = rest[0] ?? '';
       if (TOOL_KINDS.has(first))
