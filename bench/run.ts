@@ -13,6 +13,7 @@ import { sandboxStartCost } from './sandbox.js';
 import { sessionMemory, turnOverhead } from './sessions.js';
 import { dashboardBudget } from './dashboard.js';
 import { latency, throughput } from './telegram.js';
+import { emailLatency } from './email.js';
 
 const quick = process.argv.includes('--quick');
 // `--only=cold,idle,status`: a subset of the sections below, for working on one figure.
@@ -47,6 +48,16 @@ if (section('throughput')) {
   process.stderr.write('throughput …\n');
   const tp = (raw['tp'] = await throughput(quick ? 20 : 100, quick ? 5 : 10));
   add(`throughput (${tp.chats} chats)`, tp.perSecond, 'msgs/s', '≥ 1000 msgs/s', tp.perSecond >= 1000);
+}
+if (section('email')) {
+  process.stderr.write('e-mail …\n');
+  const mail = (raw['mail'] = await emailLatency(quick ? 10 : 40));
+  if (mail === null) process.stderr.write('  e-mail: dovecot is not installed; no figure\n');
+  else {
+    add('mail in → reply sent, IDLE (p50)', mail.p50, 'ms', '', true);
+    add('mail in → reply sent, IDLE (p90)', mail.p90, 'ms', '', true);
+    add('mail in → reply sent, IDLE (max)', mail.max, 'ms', '', true);
+  }
 }
 if (section('ingest')) {
   process.stderr.write('ingest …\n');

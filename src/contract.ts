@@ -25,6 +25,8 @@ export type ChannelStatus = {
   readonly connected: boolean;
   readonly last_poll_at: string | null;
   readonly error: string | null;
+  /** What else the channel reports (e-mail: account, mailbox, IDLE alive, UID cursor, SMTP error). */
+  readonly details?: Readonly<Record<string, string | number | boolean | null>>;
 };
 
 export type Status = {

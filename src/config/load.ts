@@ -122,6 +122,15 @@ function semanticIssues(config: ConfigFile, source: string, file: string, home: 
         `${formatDuration(ms)} is longer than a timer can hold (about 24.8 days)${path.length === 3 && path[2] === 'poll_timeout' ? ' together with stall_threshold' : ''}; use at most "24d"`,
       );
   }
+  for (const side of ['imap', 'smtp'] as const) {
+    const ep = config.channels.email[side];
+    // A password in clear text is acceptable only where nobody can listen: on this machine.
+    if (ep?.tls === 'none' && !isLoopbackHost(ep.host))
+      at(
+        ['channels', 'email', side, 'tls'],
+        `tls = "none" sends the password in clear text; it is allowed only for a loopback host, not "${ep.host}". Use "auto" (TLS on 993/465, STARTTLS elsewhere)`,
+      );
+  }
   const defaults = Object.entries(config.agents).filter(([, a]) => a.default);
   if (defaults.length > 1) {
     at(
@@ -178,6 +187,7 @@ function timerDurations(config: ConfigFile): Array<[string[], number]> {
     // The poller's stall deadline is one timer of both together.
     [['channels', 'telegram', 'poll_timeout'], tg.poll_timeout + tg.stall_threshold],
     [['channels', 'email', 'poll_interval'], config.channels.email.poll_interval],
+    [['channels', 'email', 'idle_restart'], config.channels.email.idle_restart],
     [['retention', 'sweep_interval'], config.retention.sweep_interval],
     ...Object.entries(config.agents).flatMap(([name, a]): Array<[string[], number]> => [
       [['agents', name, 'limits', 'turn_timeout'], a.limits.turn_timeout ?? 0],
@@ -204,8 +214,11 @@ function forEachSecretRef(config: ConfigFile, visit: (path: string[], ref: Secre
   if (tg.token) visit(['channels', 'telegram', 'token'], tg.token);
   tg.bot_pool.forEach((ref, i) => visit(['channels', 'telegram', 'bot_pool', String(i)], ref));
   const mail = config.channels.email;
-  if (mail.imap) visit(['channels', 'email', 'imap', 'password'], mail.imap.password);
-  if (mail.smtp) visit(['channels', 'email', 'smtp', 'password'], mail.smtp.password);
+  if (mail.imap?.password) visit(['channels', 'email', 'imap', 'password'], mail.imap.password);
+  if (mail.smtp?.password) visit(['channels', 'email', 'smtp', 'password'], mail.smtp.password);
+  if (mail.oauth2?.client_secret)
+    visit(['channels', 'email', 'oauth2', 'client_secret'], mail.oauth2.client_secret);
+  if (mail.oauth2) visit(['channels', 'email', 'oauth2', 'refresh_token'], mail.oauth2.refresh_token);
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -138,26 +138,88 @@ const telegramSection = z
     path: ['token'],
   });
 
+export const MAIL_TLS_MODES = ['auto', 'implicit', 'starttls', 'none'] as const;
+export const MAIL_ACK_MODES = ['seen', 'move', 'label'] as const;
+
 const mailEndpoint = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
-  tls: z.boolean().default(true),
+  /** auto: implicit TLS on 993/465, STARTTLS required on any other port. `none` only on loopback. */
+  tls: z.enum(MAIL_TLS_MODES).default('auto'),
+  /** A PEM file of the CA that signed the server's certificate (a self-hosted server). */
+  ca_file: z.string().min(1).optional(),
   user: z.string().min(1),
-  password: secretRef,
+  password: secretRef.optional(),
 });
+
+const mailOauth = z.strictObject({
+  token_url: z.url({ protocol: /^https?$/ }),
+  client_id: z.string().min(1),
+  client_secret: secretRef.optional(),
+  refresh_token: secretRef,
+});
+
+const mailAddress = z
+  .string()
+  .regex(/^[^\s@<>]+@[^\s@<>]+$/, 'expected an address such as "ann@example.com"');
 
 const emailSection = z
   .strictObject({
     enabled: z.boolean().default(false),
     imap: mailEndpoint.optional(),
     smtp: mailEndpoint.optional(),
-    from: z.string().min(3).optional(),
-    trigger_label: z.string().min(1).default('agentforge'),
-    allowed_senders: z.array(z.string().min(3)).default([]),
-    poll_interval: duration.prefault('60s'),
+    auth: z.enum(['password', 'oauth2']).default('password'),
+    oauth2: mailOauth.optional(),
+    from: mailAddress.optional(),
+    from_name: z.string().min(1).default('AgentForge'),
+    /** The mailbox (on Gmail: the label) whose mail is for the agent. */
+    trigger_label: z.string().min(1).default('AgentForge'),
+    subject_prefix: z.string().min(1).optional(),
+    allowed_senders: z
+      .array(
+        z
+          .string()
+          .regex(/^([^\s@<>]+@[^\s@<>]+|@[^\s@<>]+)$/, 'expected "ann@example.com" or "@example.com"'),
+      )
+      .default([]),
+    authserv_id: z.string().min(1).optional(),
+    require_authentication: z.boolean().default(true),
+    ack: z.enum(MAIL_ACK_MODES).default('seen'),
+    ack_mailbox: z.string().min(1).default('AgentForge/Done'),
+    sent_mailbox: z.string().min(1).default('Sent'),
+    sent_copy: z.enum(['append', 'server']).default('append'),
+    poll_interval: duration.prefault('2m'),
+    idle_restart: duration.prefault('4m'),
+    max_message_bytes: positiveInt.default(10 * 1024 * 1024),
+    max_attachment_bytes: positiveInt.default(5 * 1024 * 1024),
+    max_replies_per_hour: positiveInt.default(20),
   })
   .refine((e) => !e.enabled || (e.imap !== undefined && e.smtp !== undefined), {
     message: 'e-mail is enabled but [channels.email.imap] or [channels.email.smtp] is missing',
+  })
+  .refine((e) => !e.enabled || e.from !== undefined, {
+    message: 'e-mail is enabled but `from` (the address replies are sent from) is missing',
+    path: ['from'],
+  })
+  .refine(
+    (e) =>
+      !e.enabled ||
+      (e.auth === 'oauth2'
+        ? e.oauth2 !== undefined
+        : e.imap?.password !== undefined && e.smtp?.password !== undefined),
+    {
+      message:
+        'e-mail is enabled but has no credentials: set `password` in [channels.email.imap] and [channels.email.smtp] (auth = "password"), or [channels.email.oauth2] (auth = "oauth2")',
+    },
+  )
+  .refine((e) => !e.enabled || !e.require_authentication || e.authserv_id !== undefined, {
+    message:
+      'require_authentication is on but authserv_id is missing: name the server whose Authentication-Results header is trusted (e.g. "mx.google.com"), or set require_authentication = false for a server that adds none',
+    path: ['authserv_id'],
+  })
+  .refine((e) => !e.enabled || e.allowed_senders.length > 0, {
+    message: 'e-mail is enabled but allowed_senders is empty: nobody could write to the agent',
+    path: ['allowed_senders'],
   });
 
 const schedulerSection = z.strictObject({

@@ -47,6 +47,20 @@ export const CONFIG_TEMPLATE = `# AgentForge configuration. Every key is optiona
 
 [channels.email]
 # enabled = false
+# from = "agent@example.com"
+# allowed_senders = ["you@example.com"]
+# authserv_id = "mx.google.com"     # whose Authentication-Results header is trusted
+# trigger_label = "AgentForge"      # the mailbox (Gmail: label) watched
+# [channels.email.imap]
+# host = "imap.gmail.com"
+# port = 993
+# user = "agent@example.com"
+# password = "env:MAIL_APP_PASSWORD"
+# [channels.email.smtp]
+# host = "smtp.gmail.com"
+# port = 465
+# user = "agent@example.com"
+# password = "env:MAIL_APP_PASSWORD"
 
 [scheduler]
 # timezone = "UTC"                # IANA name; default: the system's

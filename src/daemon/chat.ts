@@ -42,6 +42,9 @@ export type Chat = {
   queueDepth(): number;
   deliveryStats(): DeliveryStats;
   receiveErrors(): number;
+  /** The e-mail channel for metrics, when it is enabled. */
+  emailMetrics():
+    { connected: boolean; idle: boolean; counters: Readonly<Record<string, number>> } | undefined;
 };
 
 export async function createChat(deps: {
@@ -84,6 +87,14 @@ export async function createChat(deps: {
         log: log.child({ component: 'telegram' }),
       }),
     );
+  }
+
+  const emailCounters: Record<string, number> = {};
+  if (config.channels.email.enabled) {
+    // imapflow, nodemailer and postal-mime are loaded only when e-mail is on.
+    const { createEmail } = await import('./email.js');
+    const mailLog = log.child({ component: 'email' });
+    channels.set('email', createEmail({ ...deps, db, groups, log: mailLog, counters: emailCounters }));
   }
 
   const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
@@ -164,6 +175,15 @@ export async function createChat(deps: {
     channelStatus: () => [...channels.values()].map((ch) => ch.status()),
     deliveryStats: () => outbox.stats,
     receiveErrors: () => [...channels.values()].reduce((n, ch) => n + ch.health().receiveErrors, 0),
+    emailMetrics() {
+      const ch = channels.get('email');
+      if (ch === undefined) return undefined;
+      return {
+        connected: ch.status().connected,
+        idle: ch.status().details?.['idle'] === true,
+        counters: emailCounters,
+      };
+    },
     queueDepth() {
       const counts = messages.counts();
       return (counts['queued'] ?? 0) + (counts['processing'] ?? 0);

@@ -325,6 +325,7 @@ async function startMetrics(paths: Config['paths'], supervisor: Supervisor, chat
     pollErrors: () => chat.receiveErrors(),
     dbBytes: () => ({ main: sizeOf(paths.db), wal: sizeOf(`${paths.db}-wal`) }),
     lastBackupAt: () => lastBackupAt(paths.backups),
+    email: () => chat.emailMetrics(),
   });
   supervisor.on('turn-ended', (e) => metrics.turnFinished(e.outcome, e.durationMs));
   supervisor.on('events-committed', (e) => metrics.eventsIngested(e.count));

@@ -13,6 +13,9 @@ export type MetricSources = {
   readonly pollErrors: () => number;
   readonly dbBytes: () => { main: number; wal: number };
   readonly lastBackupAt: () => number | null;
+  /** The e-mail channel, when enabled: connection, IDLE, and its counters since start. */
+  readonly email?: () =>
+    { connected: boolean; idle: boolean; counters: Readonly<Record<string, number>> } | undefined;
 };
 
 export type Metrics = {
@@ -87,6 +90,29 @@ export function createMetrics(src: MetricSources): Metrics {
     registers: [registry],
     collect() {
       mirror(this, src.pollErrors());
+    },
+  });
+  new Gauge({
+    name: 'agentforge_email_connected',
+    help: 'E-mail channel state: connected (IMAP logged in) and idle (IDLE running); absent when e-mail is off.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const e = src.email?.();
+      if (e === undefined) return;
+      this.set({ state: 'connected' }, e.connected ? 1 : 0);
+      this.set({ state: 'idle' }, e.idle ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'agentforge_email_messages_total',
+    help: 'E-mail since start: received_{accepted,skipped,quarantined}, sent_{sent,retry,failed,found_in_sent}, syncs.',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [event, n] of Object.entries(src.email?.()?.counters ?? {})) mirror(this, n, { event });
     },
   });
   new Gauge({

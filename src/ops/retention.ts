@@ -89,6 +89,11 @@ export function sweepRetention(deps: {
       .prepare("DELETE FROM task_runs WHERE due_at < ? AND status IN ('ok', 'failed', 'missed')")
       .run(runCutoff).changes;
     db.prepare('DELETE FROM pairing_codes WHERE expires_at < ?').run(now - DAY);
+    // The e-mail channel's rows age with the messages; a pending acknowledgement is kept.
+    db.prepare("DELETE FROM email_inbox WHERE received_at < ? AND (acked = 1 OR status != 'accepted')").run(
+      msgCutoff,
+    );
+    db.prepare("DELETE FROM email_sent WHERE updated_at < ? AND state = 'sent'").run(msgCutoff);
   })();
   reclaim(db, deps.log, db.name);
 

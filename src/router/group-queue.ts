@@ -123,6 +123,9 @@ export class GroupQueue {
     const channel = this.deps.channels.get(group.channel);
     const stopTyping = channel === undefined ? () => undefined : keepTyping(channel, group.chat_id);
     const attempts = Math.max(...batch.map((m) => m.attempts + m.triggered));
+    // A threaded chat (e-mail) gets the reply in the thread, on the newest message it answers.
+    const answered = [...batch].reverse().find((m) => m.triggered === 1);
+    const replyTo = answered?.thread != null ? answered.message_id : null;
     try {
       const reply = await this.deps.turns.run(
         { folder, agent: group.agent },
@@ -138,6 +141,7 @@ export class GroupQueue {
               groupFolder: folder,
               text: reply,
               source: 'turn',
+              replyTo,
             },
             Date.now(),
           );
@@ -156,6 +160,7 @@ export class GroupQueue {
               groupFolder: folder,
               source: 'system',
               text: `Sorry, I could not answer (${kind}). The operator can see details with: agentforge logs --group ${folder}`,
+              replyTo,
             },
             Date.now(),
           );

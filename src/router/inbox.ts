@@ -211,6 +211,8 @@ export class Inbox implements InboundSink {
       text: m.text,
       ts: m.ts,
       triggered: triggered && approval === null,
+      thread: m.thread ?? null,
+      details: m.details == null ? null : JSON.stringify(m.details),
     });
     if (!stored) {
       this.stats.duplicates++;

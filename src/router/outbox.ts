@@ -150,6 +150,7 @@ export class OutboxWorker {
       repo.partInFlight(row.id, i);
       const outcome = await sendPart(channel, row.chat_id, parts[i] as string, {
         replyTo: i === 0 ? row.reply_to_message : null,
+        key: `${row.id}.${i}`,
       });
       if (outcome.ok) {
         repo.partSent(row.id, i + 1);
@@ -193,7 +194,7 @@ async function sendPart(
   channel: Channel,
   chatId: string,
   text: string,
-  opts: { replyTo: string | null },
+  opts: { replyTo: string | null; key?: string },
 ): Promise<SendOutcome> {
   try {
     return await channel.send(chatId, text, opts);

@@ -18,6 +18,25 @@ export type InboundMessage = {
   readonly ts: number;
   readonly mentionsBot: boolean;
   readonly replyToBot: boolean;
+  /**
+   * The conversation inside the chat (an e-mail thread). A turn answers one thread, and its reply
+   * goes to the newest message of that thread; unset for chats without threads.
+   */
+  readonly thread?: string | null;
+  /** What the channel adds to the prompt about this message (subject, saved attachments). */
+  readonly details?: MessageDetails | null;
+};
+
+export type MessageDetails = {
+  /** The message came from outside (e-mail): the prompt marks it as untrusted input. */
+  readonly untrusted: boolean;
+  readonly subject?: string;
+  readonly attachments?: ReadonlyArray<{
+    readonly path: string;
+    readonly bytes: number;
+    readonly type: string;
+  }>;
+  readonly skipped?: ReadonlyArray<{ readonly name: string; readonly why: string }>;
 };
 
 /** Stores a batch durably before returning; the channel acknowledges upstream only afterwards. */
@@ -44,7 +63,11 @@ export interface Channel {
   readonly limits: ChannelLimits;
   start(sink: InboundSink): Promise<void>;
   stop(): Promise<void>;
-  send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome>;
+  /**
+   * `key` names this part of this outbox row for good (`<row id>.<part>`): the same key on a later
+   * call is the same message again, so a channel that can tell (e-mail) sends it at most once.
+   */
+  send(chatId: string, text: string, opts: { replyTo?: string | null; key?: string }): Promise<SendOutcome>;
   typing(chatId: string): Promise<void>;
   /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
   isGroupChat(chatId: string): boolean;

@@ -21,6 +21,10 @@ export type MessageRow = {
   readonly next_attempt_at: number;
   readonly last_error: string | null;
   readonly answered_at: number | null;
+  /** The conversation inside the chat (an e-mail thread); null for chats without threads. */
+  readonly thread: string | null;
+  /** JSON of the channel's MessageDetails (subject, attachments), or null. */
+  readonly details: string | null;
 };
 
 export type NewMessage = {
@@ -33,6 +37,8 @@ export type NewMessage = {
   text: string;
   ts: number;
   triggered: boolean;
+  thread?: string | null;
+  details?: string | null;
 };
 
 export class MessagesRepo {
@@ -42,8 +48,8 @@ export class MessagesRepo {
   insert(m: NewMessage): boolean {
     const res = sql(
       this.db,
-      `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status, thread, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       m.channel,
       m.chatId,
@@ -55,6 +61,8 @@ export class MessagesRepo {
       m.ts,
       m.triggered ? 1 : 0,
       m.triggered ? 'queued' : 'context',
+      m.thread ?? null,
+      m.details ?? null,
     );
     return res.changes > 0;
   }
@@ -80,8 +88,21 @@ export class MessagesRepo {
     return row.t ?? undefined;
   }
 
-  /** The batch for the group's next turn: kept context plus every queued message, in order. */
+  /**
+   * The batch for the group's next turn: kept context plus every queued message, in order. In a
+   * chat with threads (e-mail) a turn answers one thread: the one of the oldest due message.
+   */
   nextBatch(group: string, now: number): MessageRow[] {
+    const first = sql(
+      this.db,
+      "SELECT thread FROM messages WHERE group_folder = ? AND status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
+    ).get(group, now) as { thread: string | null } | undefined;
+    if (first === undefined) return [];
+    if (first.thread !== null)
+      return sql(
+        this.db,
+        "SELECT * FROM messages WHERE group_folder = ? AND thread = ? AND status IN ('context', 'queued') AND next_attempt_at <= ? ORDER BY id",
+      ).all(group, first.thread, now) as MessageRow[];
     const lastQueued = sql(
       this.db,
       "SELECT MAX(id) AS id FROM messages WHERE group_folder = ? AND status = 'queued' AND next_attempt_at <= ?",

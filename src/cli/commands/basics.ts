@@ -71,6 +71,8 @@ function printStatus(w: (line: string) => void, s: Status): void {
     w(
       `  ${ch.name.padEnd(10)} ${ch.enabled ? (ch.connected ? 'connected' : 'disconnected') : 'disabled'}${ch.last_poll_at ? `, last poll ${ch.last_poll_at}` : ''}${ch.error ? `, error: ${ch.error}` : ''}`,
     );
+    const d = Object.entries(ch.details ?? {}).filter(([, v]) => v !== null);
+    if (d.length > 0) w(`             ${d.map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
   }
   w(
     `  outbox     ${s.deliveries.pending} pending, ${s.deliveries.sent} sent, ${s.deliveries.failed} failed for good${s.deliveries.failed > 0 ? ' (see agentforge logs --level error)' : ''}`,

@@ -5,6 +5,7 @@
 import type { DoctorReport, Finding, Severity } from '../../contract.js';
 import { agentsMemoryCap, agentsResolvable, agentsSandbox } from './checks-agents.js';
 import { telegramAllowedUsers, telegramPolling } from './checks-channels.js';
+import { emailImap, emailSmtp } from './checks-email.js';
 import { daemonSocket } from './checks-daemon.js';
 import { backupAge, turnLogsCap } from './checks-ops.js';
 import {
@@ -38,6 +39,8 @@ export const CHECKS: readonly Check[] = [
   turnLogsCap,
   telegramPolling,
   telegramAllowedUsers,
+  emailImap,
+  emailSmtp,
 ];
 
 export async function runDoctor(
