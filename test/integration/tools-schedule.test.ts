@@ -36,7 +36,9 @@ describe('schedule_task from the main group', () => {
     const add = await s.h.run(['group', 'add', '-1001', '--main', '--folder', 'ops']);
     expect(add.code, add.stderr).toBe(0);
 
-    const due = new Date(Date.now() + 3_000);
+    // Far enough ahead that a loaded machine still delivers the tool call before it is due
+    // (a time already past is refused as it should be, which would fail the test for no reason).
+    const due = new Date(Date.now() + 6_000);
     const args = {
       prompt: 'echo scheduled hello',
       schedule_type: 'once',
@@ -70,7 +72,7 @@ describe('schedule_task from the main group', () => {
 
     const delivered = await waitFor(
       () => s!.tg.sentTo(-1001).find((m) => m.text === 'scheduled hello'),
-      12_000,
+      20_000,
       '"scheduled hello" in chat -1001',
     );
     expect(delivered.at).toBeGreaterThanOrEqual(due.getTime());
@@ -96,5 +98,5 @@ describe('schedule_task from the main group', () => {
     const bad = await s.h.run(['task', 'runs', taskId, '--limit', 'abc']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/limit must be a whole number from 1 to 1000/);
-  }, 40_000);
+  }, 60_000);
 });
