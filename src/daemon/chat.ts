@@ -14,6 +14,13 @@ import { GroupQueue } from '../router/group-queue.js';
 import { Inbox } from '../router/inbox.js';
 import { OutboxWorker, type DeliveryStats } from '../router/outbox.js';
 import type { Channel } from '../router/ports.js';
+import {
+  PERMISSION_ACTION,
+  PermissionButtons,
+  questionButtons,
+  questionRef,
+  questionText,
+} from '../router/permission-buttons.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
 import { groupTurns } from './group-turns.js';
@@ -99,7 +106,12 @@ export async function createChat(deps: {
     log: log.child({ component: 'router' }),
   });
   const approvers = telegramApprovers(tg);
+  const permissionButtons = new PermissionButtons({
+    outbox: outboxRepo,
+    answer: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
+  });
   const inbox = new Inbox({
+    actions: new Map([[PERMISSION_ACTION, permissionButtons.handler]]),
     quarantine: deps.quarantine,
     approvals: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
     isApprover: (channel, senderId) => channel === 'telegram' && approvers.has(senderId),
@@ -124,12 +136,23 @@ export async function createChat(deps: {
       Date.now(),
     );
   };
-  supervisor.on('permission-asked', ({ group, ask }) =>
-    tell(
-      group,
-      `The agent asks permission to ${ask.kind}: "${ask.title}". An approver may reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers within ${formatDuration(config.limits.permission_timeout)}).`,
-    ),
-  );
+  supervisor.on('permission-asked', ({ group, ask }) => {
+    const row = groups.get(group);
+    if (row === undefined) return;
+    outboxRepo.add(
+      {
+        channel: row.channel,
+        chatId: row.chat_id,
+        groupFolder: group,
+        source: 'system',
+        text: questionText(ask, formatDuration(config.limits.permission_timeout)),
+        buttons: questionButtons(ask.id),
+        ref: questionRef(ask.id),
+      },
+      Date.now(),
+    );
+  });
+  supervisor.on('permission-decided', ({ ask, decision }) => permissionButtons.decided(ask, decision));
   supervisor.on('resume-failed', ({ group }) =>
     tell(
       group,

@@ -12,7 +12,8 @@ import type { GroupRow, GroupsRepo } from '../store/groups-repo.js';
 import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
-import type { InboundMessage, InboundSink } from './ports.js';
+import { routePress, type ActionHandler } from './button-actions.js';
+import type { ButtonPress, InboundMessage, InboundSink, PressAnswer } from './ports.js';
 
 /** `approve pk7m2qx` / `deny pk7m2qx`; the id's shape is REQUEST_ID_RE (sessions/request-ids.ts). */
 const APPROVAL_RE = /^\s*(approve|deny)\s+(p[a-km-np-z2-9]{6})\s*$/i;
@@ -50,6 +51,8 @@ export type InboxDeps = {
   readonly approvals?: (groupFolder: string, requestId: string, allow: boolean, decidedBy: string) => boolean;
   /** Whether this sender may answer permission requests (`[channels.telegram] approvers`). */
   readonly isApprover?: (channel: string, senderId: string) => boolean;
+  /** What button presses do, by action kind (button-actions.ts). */
+  readonly actions?: ReadonlyMap<string, ActionHandler>;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
@@ -107,6 +110,16 @@ export class Inbox implements InboundSink {
     for (const a of answers) this.#answer(a);
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
+  }
+
+  /** A button press: routed by its action id to the handler of its kind, and answered. */
+  press(p: ButtonPress): PressAnswer {
+    return routePress(p, {
+      groups: this.deps.groups,
+      actions: this.deps.actions ?? new Map(),
+      isApprover: (channel, senderId) => this.deps.isApprover?.(channel, senderId) === true,
+      log: this.deps.log,
+    });
   }
 
   #now(): number {

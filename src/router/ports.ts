@@ -4,6 +4,26 @@
  * see sessions, and sessions never see channels.
  */
 import type { ChannelStatus } from '../contract.js';
+import type { OutboxButton } from '../store/outbox-repo.js';
+
+/** An inline button: a label and an action id (`perm:allow:pk7m2qx`) the inbox routes on press. */
+export type Button = OutboxButton;
+/** Rows of buttons under a message. */
+export type Buttons = ReadonlyArray<readonly Button[]>;
+
+/** Someone pressed a button under one of our messages. */
+export type ButtonPress = {
+  readonly channel: string;
+  readonly chatId: string;
+  /** The message the button is under. */
+  readonly messageId: string;
+  readonly senderId: string;
+  readonly senderName: string | null;
+  readonly action: string;
+};
+
+/** What the presser is told (a toast, or an alert they must dismiss). */
+export type PressAnswer = { readonly text: string; readonly alert: boolean };
 
 export type InboundMessage = {
   readonly channel: string;
@@ -20,11 +40,18 @@ export type InboundMessage = {
   readonly replyToBot: boolean;
 };
 
-/** Stores a batch durably before returning; the channel acknowledges upstream only afterwards. */
-export type InboundSink = { readonly accept: (batch: readonly InboundMessage[]) => void };
+/**
+ * Stores a batch durably before returning; the channel acknowledges upstream only afterwards.
+ * A button press is acted on at once and answered; what it changes in the chat goes through the
+ * outbox.
+ */
+export type InboundSink = {
+  readonly accept: (batch: readonly InboundMessage[]) => void;
+  readonly press: (p: ButtonPress) => PressAnswer;
+};
 
 export type SendOutcome =
-  | { readonly ok: true }
+  | { readonly ok: true; readonly messageId?: string }
   | {
       readonly ok: false;
       readonly retryable: boolean;
@@ -44,7 +71,14 @@ export interface Channel {
   readonly limits: ChannelLimits;
   start(sink: InboundSink): Promise<void>;
   stop(): Promise<void>;
-  send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome>;
+  send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome>;
+  /** Replaces the text of a message we sent (and its buttons: none unless given). */
+  edit(
+    chatId: string,
+    messageId: string,
+    text: string,
+    opts: { buttons?: Buttons | null },
+  ): Promise<SendOutcome>;
   typing(chatId: string): Promise<void>;
   /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
   isGroupChat(chatId: string): boolean;
@@ -55,6 +89,12 @@ export interface Channel {
   /** The name the bot answers to in groups (e.g. "@my_bot"), once known. */
   readonly botMention: string | null;
 }
+
+export type SendOptions = {
+  readonly replyTo?: string | null;
+  /** Under this message; the outcome names the message id the chat gave it. */
+  readonly buttons?: Buttons | null;
+};
 
 export type ChannelHealth = {
   /** A readiness reason (`telegram_conflict`, `email_disconnected` …) while not ready; else null. */

@@ -23,6 +23,18 @@ export type SentMessage = {
   text: string;
   parse_mode?: string;
   at: number;
+  /** Inline keyboard as sent: rows of {text, callback_data}. */
+  reply_markup?: { inline_keyboard: Array<Array<{ text: string; callback_data?: string }>> };
+  reply_to?: number;
+  /** Which bot sent it (its token), when several are in play. */
+  token?: string;
+};
+export type EditedMessage = {
+  message_id: number;
+  chat_id: string;
+  text: string;
+  reply_markup?: SentMessage['reply_markup'];
+  at: number;
 };
 
 export type UserSpec = { id: number; first_name?: string; username?: string };
@@ -46,6 +58,9 @@ export const FAKE_BOT = { id: 424242, is_bot: true, first_name: 'Forge', usernam
 export class FakeTelegram {
   readonly calls: Call[] = [];
   readonly sent: SentMessage[] = [];
+  readonly edits: EditedMessage[] = [];
+  /** answerCallbackQuery calls: what each presser was told. */
+  readonly pressAnswers: Array<{ id: string; text: string; show_alert: boolean }> = [];
   /** When true, every sendMessage with a parse_mode is rejected like a bad entity. */
   rejectEntities = false;
   #server: Server;
@@ -149,6 +164,35 @@ export class FakeTelegram {
     return messageId;
   }
 
+  /** A press on an inline button under message `messageId`; returns the callback query id. */
+  pushPress(spec: { chatId: number; from: UserSpec; messageId: number; data: string }): string {
+    const id = `cq${this.#nextUpdateId}`;
+    const chatType = spec.chatId > 0 ? 'private' : 'group';
+    const chat =
+      chatType === 'private'
+        ? { id: spec.chatId, type: chatType }
+        : { id: spec.chatId, type: chatType, title: 'Group' };
+    this.#updates.push({
+      update_id: this.#nextUpdateId++,
+      callback_query: {
+        id,
+        from: { is_bot: false, first_name: 'User', ...spec.from },
+        chat_instance: `ci${spec.chatId}`,
+        data: spec.data,
+        message: { message_id: spec.messageId, date: 0, chat, from: FAKE_BOT, text: 'question' },
+      },
+    });
+    this.#flushWaiters();
+    return id;
+  }
+
+  /** The text a message shows now: its last edit, else what was sent. */
+  textOf(chatId: number | string, messageId: number): string | undefined {
+    const chat = String(chatId);
+    const edit = this.edits.findLast((e) => e.chat_id === chat && e.message_id === messageId);
+    return edit?.text ?? this.sent.find((m) => m.chat_id === chat && m.message_id === messageId)?.text;
+  }
+
   /** Adds an update exactly as given (plus its update_id), well-formed or not; returns the id. */
   pushRaw(fields: Record<string, unknown>): number {
     const id = this.#nextUpdateId++;
@@ -247,6 +291,10 @@ export class FakeTelegram {
           at: Date.now(),
         };
         if (typeof params['parse_mode'] === 'string') msg.parse_mode = params['parse_mode'];
+        if (params['reply_markup'] !== undefined)
+          msg.reply_markup = params['reply_markup'] as SentMessage['reply_markup'];
+        const rp = params['reply_parameters'] as { message_id?: number } | undefined;
+        if (typeof rp?.message_id === 'number') msg.reply_to = rp.message_id;
         this.sent.push(msg);
         for (const wake of this.#sentWaiters) wake();
         return ok(res, {
@@ -257,6 +305,43 @@ export class FakeTelegram {
           text,
         });
       }
+      case 'editMessageText': {
+        const chat = String(params['chat_id']);
+        const id = Number(params['message_id']);
+        const text = typeof params['text'] === 'string' ? params['text'] : '';
+        if (!this.sent.some((m) => m.chat_id === chat && m.message_id === id))
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: message to edit not found',
+          });
+        if (text.length === 0 || visibleLength(text, params['parse_mode']) > 4096)
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: text is empty or too long',
+          });
+        const markup = params['reply_markup'] as SentMessage['reply_markup'];
+        const before =
+          this.edits.findLast((e) => e.chat_id === chat && e.message_id === id) ??
+          this.sent.find((m) => m.chat_id === chat && m.message_id === id)!;
+        if (before.text === text && JSON.stringify(before.reply_markup) === JSON.stringify(markup))
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description:
+              'Bad Request: message is not modified: specified new message content and reply markup are exactly the same',
+          });
+        this.edits.push({ message_id: id, chat_id: chat, text, reply_markup: markup, at: Date.now() });
+        return ok(res, { message_id: id, date: 0, chat: { id: Number(chat), type: 'private' }, text });
+      }
+      case 'answerCallbackQuery':
+        this.pressAnswers.push({
+          id: String(params['callback_query_id']),
+          text: typeof params['text'] === 'string' ? params['text'] : '',
+          show_alert: params['show_alert'] === true,
+        });
+        return ok(res, true);
       default:
         return reply(res, 404, {
           ok: false,

@@ -7,9 +7,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Logger } from 'pino';
-import type { Channel, ChannelHealth, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
-import { toTelegramHtml } from './render.js';
-import { toInbound, type BotIdentity } from './updates.js';
+import type {
+  Buttons,
+  Channel,
+  ChannelHealth,
+  ChannelLimits,
+  InboundSink,
+  SendOptions,
+  SendOutcome,
+} from '../../router/ports.js';
+import { editText, sendText } from './send.js';
+import { toInbound, toPress, type BotIdentity } from './updates.js';
 
 export const TELEGRAM_MAX_MESSAGE = 4096;
 const BACKOFF_MIN_MS = 1_000;
@@ -139,7 +147,11 @@ export class TelegramChannel implements Channel {
       const offset = this.opts.offset.load();
       this.stats.polls++;
       const updates = await this.#api.getUpdates(
-        { offset, timeout: Math.round(this.opts.pollTimeoutMs / 1000), allowed_updates: ['message'] },
+        {
+          offset,
+          timeout: Math.round(this.opts.pollTimeoutMs / 1000),
+          allowed_updates: ['message', 'callback_query'],
+        },
         sig(poll.signal),
       );
       const now = Date.now();
@@ -152,6 +164,10 @@ export class TelegramChannel implements Channel {
       const batch = updates.map((u) => toInbound(u, this.#bot)).filter((m) => m !== undefined);
       // Durable first: only after the batch is committed does the offset move past it.
       if (batch.length > 0) sink.accept(batch);
+      for (const u of updates) {
+        const press = toPress(u);
+        if (press !== undefined) this.#answerPress(press.queryId, sink.press(press));
+      }
       this.stats.updates += updates.length;
       this.opts.offset.save((updates[updates.length - 1]?.update_id ?? 0) + 1);
     } catch (err) {
@@ -169,6 +185,13 @@ export class TelegramChannel implements Channel {
       clearTimeout(deadline);
       this.#stop.signal.removeEventListener('abort', onStop);
     }
+  }
+
+  /** The presser's toast or alert; cosmetic, so a failure is logged and not retried. */
+  #answerPress(queryId: string, answer: { text: string; alert: boolean }): void {
+    this.#api
+      .answerCallbackQuery(queryId, { text: answer.text.slice(0, 200), show_alert: answer.alert })
+      .catch((err: unknown) => this.opts.log.warn({ err: String(err) }, 'could not answer a button press'));
   }
 
   /** Records the error and says how long to wait before the next attempt. */
@@ -199,29 +222,17 @@ export class TelegramChannel implements Channel {
     return backoff;
   }
 
-  async send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome> {
-    const reply = opts.replyTo
-      ? { reply_parameters: { message_id: Number(opts.replyTo), allow_sending_without_reply: true } }
-      : {};
-    try {
-      await this.#api.sendMessage(chatId, toTelegramHtml(text), { parse_mode: 'HTML', ...reply });
-      return { ok: true };
-    } catch (err) {
-      if (
-        err instanceof GrammyError &&
-        err.error_code === 400 &&
-        /parse entities|can't find end/i.test(err.description)
-      ) {
-        this.opts.log.warn({ chat: chatId }, 'telegram rejected formatting; resending as plain text');
-        try {
-          await this.#api.sendMessage(chatId, text, reply);
-          return { ok: true };
-        } catch (plainErr) {
-          return outcome(plainErr);
-        }
-      }
-      return outcome(err);
-    }
+  send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
+    return sendText(this.#api, this.opts.log, chatId, text, opts);
+  }
+
+  edit(
+    chatId: string,
+    messageId: string,
+    text: string,
+    opts: { buttons?: Buttons | null },
+  ): Promise<SendOutcome> {
+    return editText(this.#api, this.opts.log, chatId, messageId, text, opts.buttons);
   }
 
   async typing(chatId: string): Promise<void> {
@@ -231,22 +242,4 @@ export class TelegramChannel implements Channel {
       // cosmetic: never let a typing indicator fail a turn
     }
   }
-}
-
-function outcome(err: unknown): SendOutcome {
-  if (err instanceof GrammyError) {
-    if (err.error_code === 429)
-      return {
-        ok: false,
-        retryable: true,
-        retryAfterMs: (err.parameters.retry_after ?? 1) * 1000,
-        error: `429 ${err.description}`,
-      };
-    return { ok: false, retryable: err.error_code >= 500, error: `${err.error_code} ${err.description}` };
-  }
-  return {
-    ok: false,
-    retryable: true,
-    error: err instanceof HttpError ? `network: ${err.message}` : String(err),
-  };
 }

@@ -4,7 +4,7 @@
  * undefined and is skipped (its offset still advances).
  */
 import type { Update } from 'grammy/types';
-import type { InboundMessage } from '../../router/ports.js';
+import type { ButtonPress, InboundMessage } from '../../router/ports.js';
 
 export type BotIdentity = { readonly id: number; readonly username: string };
 
@@ -102,5 +102,34 @@ export function toInbound(update: Update, bot: BotIdentity | null): InboundMessa
     ts: Number.isFinite(ts) && ts >= 0 ? ts : Date.now(),
     mentionsBot,
     replyToBot: bot !== null && replyFrom === bot.id,
+  };
+}
+
+/**
+ * A callback_query (a press on one of our inline buttons) → ButtonPress; undefined when it is not
+ * one we can use (no data, no message: e.g. a button under an inline-mode message).
+ */
+export function toPress(update: Update): (ButtonPress & { readonly queryId: string }) | undefined {
+  const u: unknown = update;
+  const q = isObj(u) ? u['callback_query'] : undefined;
+  if (!isObj(q) || !isObj(q['from']) || typeof q['id'] !== 'string') return undefined;
+  const from = q['from'];
+  const msg = q['message'];
+  const data = str(q['data']);
+  if (!isObj(msg) || !isObj(msg['chat']) || data === undefined || !isId(from['id'])) return undefined;
+  const chatId = msg['chat']['id'];
+  if (!isId(chatId) || !isId(msg['message_id'])) return undefined;
+  const name =
+    [str(from['first_name']), str(from['last_name'])].filter(Boolean).join(' ') ||
+    str(from['username']) ||
+    null;
+  return {
+    queryId: q['id'],
+    channel: 'telegram',
+    chatId: String(chatId),
+    messageId: String(msg['message_id']),
+    senderId: String(from['id']),
+    senderName: name,
+    action: data,
   };
 }
