@@ -12,6 +12,7 @@ import type { Readiness } from '../ops/health.js';
 import type { Quarantine } from '../ops/quarantine.js';
 import { GroupQueue } from '../router/group-queue.js';
 import { Inbox } from '../router/inbox.js';
+import { COMMANDS } from '../router/chat-commands.js';
 import { OutboxWorker, type DeliveryStats } from '../router/outbox.js';
 import type { Channel } from '../router/ports.js';
 import {
@@ -23,6 +24,7 @@ import {
 } from '../router/permission-buttons.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
+import { chatCommands } from './chat-commands.js';
 import { groupTurns } from './group-turns.js';
 
 /**
@@ -76,6 +78,7 @@ export async function createChat(deps: {
         pollTimeoutMs: tg.poll_timeout,
         stallMs: tg.stall_threshold,
         conflictRetryMs: tg.conflict_retry,
+        commands: COMMANDS,
         limits: {
           perChatPerS: tg.rate_per_chat_per_s,
           perGroupPerMin: tg.rate_per_group_per_min,
@@ -111,6 +114,8 @@ export async function createChat(deps: {
     answer: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
   });
   const inbox = new Inbox({
+    commands: chatCommands({ stores: deps.stores, supervisor, queue }),
+    botMention: () => channels.get('telegram')?.botMention ?? null,
     actions: new Map([[PERMISSION_ACTION, permissionButtons.handler]]),
     quarantine: deps.quarantine,
     approvals: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),

@@ -27,6 +27,15 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
     return s;
   };
   return {
+    cancel(folder) {
+      const id = groups.get(folder)?.session_id;
+      if (id === null || id === undefined) return false;
+      try {
+        return supervisor.get(id).stopTurn();
+      } catch {
+        return false;
+      }
+    },
     async run(group, prompt) {
       // A failed turn rejects with a SessionError, which is a Failure with its kind (failures.ts).
       const result = await sessionFor(group.folder, group.agent).prompt(prompt);

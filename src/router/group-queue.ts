@@ -34,6 +34,8 @@ const REQUEUE_AFTER_ERROR_MAX_MS = 5 * 60_000;
 
 export class GroupQueue {
   readonly #running = new Set<string>();
+  /** Groups whose running turn was stopped from the chat: its failure is not retried. */
+  readonly #stopping = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   turnsRun = 0;
@@ -52,6 +54,14 @@ export class GroupQueue {
       if (!this.#running.has(folder)) void this.#work(folder);
     }
     this.#armRetry(now);
+  }
+
+  /** `/stop`: the group's running turn is cancelled and not retried. False when none runs. */
+  stopTurn(folder: string): boolean {
+    if (!this.#running.has(folder)) return false;
+    const stopped = this.deps.turns.cancel?.(folder) === true;
+    if (stopped) this.#stopping.add(folder);
+    return stopped;
   }
 
   /** Stops taking new turns; running ones finish (the supervisor drains them). */
@@ -123,6 +133,7 @@ export class GroupQueue {
     const channel = this.deps.channels.get(group.channel);
     const stopTyping = channel === undefined ? () => undefined : keepTyping(channel, group.chat_id);
     const attempts = Math.max(...batch.map((m) => m.attempts + m.triggered));
+    const triggering = batch.findLast((m) => m.triggered === 1);
     try {
       const reply = await this.deps.turns.run(
         { folder, agent: group.agent },
@@ -138,6 +149,8 @@ export class GroupQueue {
               groupFolder: folder,
               text: reply,
               source: 'turn',
+              // In a group the reply answers the message that triggered the turn.
+              replyTo: channel?.isGroupChat(group.chat_id) === true ? (triggering?.message_id ?? null) : null,
             },
             Date.now(),
           );
@@ -146,7 +159,11 @@ export class GroupQueue {
     } catch (err) {
       const kind = asFailure(err).kind;
       const message = (err as Error).message;
-      if (attempts >= MAX_TURN_ATTEMPTS) {
+      if (this.#stopping.has(folder)) {
+        // Stopped from the chat: done, not failed; the chat was told when /stop was answered.
+        messages.markDone(ids, Date.now());
+        this.deps.log.info({ group: folder, kind }, 'turn stopped from the chat');
+      } else if (attempts >= MAX_TURN_ATTEMPTS) {
         db.transaction(() => {
           messages.markFailed(ids, `${kind}: ${message}`);
           outbox.add(
@@ -168,6 +185,7 @@ export class GroupQueue {
         this.#armRetry(Date.now());
       }
     } finally {
+      this.#stopping.delete(folder);
       stopTyping();
     }
   }

@@ -110,4 +110,6 @@ export type ChannelHealth = {
 /** Runs one turn for a group and returns the agent's reply text (may be empty). Throws a Failure (failures.ts). */
 export type TurnPort = {
   readonly run: (group: { folder: string; agent: string | null }, prompt: string) => Promise<string>;
+  /** Stops the group's running turn (`/stop`); false when none runs. */
+  readonly cancel?: (folder: string) => boolean;
 };

@@ -19,6 +19,8 @@ import type { AgentSlots, Release } from './slots.js';
 
 /** The last few KB the agent wrote to stderr, kept for the per-turn error log. */
 export const STDERR_TAIL_BYTES = 8 * 1024;
+/** How long a cancelled turn may take to answer before its agent is stopped (`/stop`). */
+export const STOP_GRACE_MS = 3_000;
 
 export type SessionDeps = {
   readonly repo: SessionsRepo;
@@ -135,6 +137,21 @@ export class Session {
     void this.live.conn.agent
       .notify('session/cancel', { sessionId: this.live.acpSessionId })
       .catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Stops the running turn: ACP session/cancel first; an agent that has not ended the turn after
+   * `graceMs` is stopped (the turn fails `cancelled`). False when no turn runs.
+   */
+  stopTurn(graceMs = STOP_GRACE_MS): boolean {
+    const turn = this.#turn;
+    if (turn === undefined) return false;
+    this.cancel();
+    const timer = setTimeout(() => {
+      if (this.#turn === turn) turn.kill(new SessionError('cancelled', 'the turn was stopped'));
+    }, graceMs);
+    timer.unref();
     return true;
   }
 

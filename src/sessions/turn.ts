@@ -111,6 +111,11 @@ export class Turn {
       );
   }
 
+  /** Ends the turn now and stops the agent (it ignored a cancel, or must not go on). */
+  kill(e: SessionError): void {
+    this.#stop(e);
+  }
+
   #stop(e: SessionError): void {
     if (this.#kill !== undefined) this.#kill(e);
     else this.abort(e);

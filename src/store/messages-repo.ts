@@ -139,6 +139,16 @@ export class MessagesRepo {
     ).run().changes;
   }
 
+  /** Messages of a group waiting for or in a turn. */
+  waitingFor(group: string): number {
+    return (
+      sql(
+        this.db,
+        "SELECT COUNT(*) AS n FROM messages WHERE group_folder = ? AND status IN ('queued', 'processing')",
+      ).get(group) as { n: number }
+    ).n;
+  }
+
   counts(): Record<string, number> {
     const rows = sql(this.db, 'SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as Array<{
       status: string;

@@ -37,6 +37,8 @@ export type TelegramOptions = {
   /** The wait after a 409 conflict before polling again (`conflict_retry`). */
   readonly conflictRetryMs: number;
   readonly limits: ChannelLimits;
+  /** The bot's command menu, set once connected (setMyCommands). */
+  readonly commands?: ReadonlyArray<{ readonly command: string; readonly description: string }>;
   readonly offset: { readonly load: () => number | undefined; readonly save: (offset: number) => void };
   readonly log: Logger;
 };
@@ -132,6 +134,10 @@ export class TelegramChannel implements Channel {
     await this.#api.deleteWebhook({ drop_pending_updates: false }, sig(this.#stop.signal));
     this.#bot = { id: me.id, username: me.username };
     this.opts.log.info({ bot: me.username }, 'telegram connected');
+    if (this.opts.commands !== undefined && this.opts.commands.length > 0)
+      await this.#api
+        .setMyCommands([...this.opts.commands], undefined, sig(this.#stop.signal))
+        .catch((err: unknown) => this.opts.log.warn({ err: String(err) }, 'could not set the command menu'));
   }
 
   async #pollOnce(sink: InboundSink): Promise<void> {
