@@ -132,6 +132,17 @@ const telegramSection = z
     rate_per_chat_per_s: z.number().positive().default(1),
     rate_per_group_per_min: z.number().positive().default(20),
     rate_global_per_s: z.number().positive().default(30),
+    /**
+     * Replies that grow while the turn runs: `draft` (drafts in private chats, an edited preview
+     * in groups), `edit` (an edited preview everywhere) or `off` (only the final message).
+     */
+    live_replies: z.enum(['off', 'draft', 'edit']).default('draft'),
+    /** A turn that answers sooner shows only its final message. */
+    live_start_after: duration.prefault('1s'),
+    /** The least time between two updates of a live reply (the pacer may hold them longer). */
+    live_interval: duration
+      .refine((ms) => ms >= 250, { message: 'must be at least 250ms' })
+      .prefault('1500ms'),
   })
   .refine((t) => !t.enabled || t.token !== undefined, {
     message: 'telegram is enabled but has no `token`; set token = "env:TELEGRAM_BOT_TOKEN"',

@@ -22,6 +22,8 @@ import {
   questionRef,
   questionText,
 } from '../router/permission-buttons.js';
+import { LiveReplies } from '../router/live-reply.js';
+import { ReplyAssembler } from '../sessions/reply.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
 import { chatCommands } from './chat-commands.js';
@@ -99,7 +101,44 @@ export async function createChat(deps: {
   const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
   // Every row added to the outbox, by whom ever, wakes the worker: one operation, not two.
   outboxRepo.onAdded(() => outbox.kick());
+  const live = new LiveReplies({
+    mode: (name) => (name === 'telegram' ? tg.live_replies : 'off'),
+    channels,
+    pacer: (ch) => outbox.pacer(ch),
+    previews: deps.stores.previews,
+    interrupted: (channel, chatId, messageId) =>
+      outboxRepo.add(
+        {
+          channel,
+          chatId,
+          groupFolder: groups.byChat(channel, chatId)?.folder ?? null,
+          source: 'system',
+          text: '[This answer was interrupted before it was complete.]',
+          editMessageId: messageId,
+        },
+        Date.now(),
+      ),
+    startAfterMs: tg.live_start_after,
+    intervalMs: tg.live_interval,
+    log: log.child({ component: 'live' }),
+  });
+  // Each running turn's reply as it grows, assembled only for turns shown live.
+  const replies = new Map<string, ReplyAssembler>();
+  supervisor.on('turn-update', ({ sessionId, group, turn, update }) => {
+    if (!live.wants(group)) return;
+    const key = `${sessionId}:${turn}`;
+    let r = replies.get(key);
+    if (r === undefined) {
+      r = new ReplyAssembler();
+      replies.set(key, r);
+    }
+    r.add(update);
+    const assembled = r;
+    live.update(group, () => assembled.finish().text);
+  });
+  supervisor.on('turn-ended', ({ sessionId, turn }) => replies.delete(`${sessionId}:${turn}`));
   const queue = new GroupQueue({
+    live,
     db,
     groups,
     messages,
@@ -178,6 +217,8 @@ export async function createChat(deps: {
       const requeued = messages.requeueInterrupted();
       if (requeued > 0) log.warn({ requeued }, 're-queued messages whose turn did not complete');
       outbox.recoverInFlight();
+      // Previews a crash left mid-stream: marked, so nobody reads a half answer as the answer.
+      for (const p of deps.stores.previews.takeAll()) live.release(p.channel, p.chat_id, p.message_id, true);
       for (const ch of channels.values()) await ch.start(inbox);
       queue.kick();
       outbox.kick();

@@ -11,6 +11,7 @@ import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { buildPrompt } from './prompt.js';
 import { asFailure } from '../failures.js';
+import type { LiveReplies } from './live-reply.js';
 import type { Channel, TurnPort } from './ports.js';
 
 export const MAX_TURN_ATTEMPTS = 3;
@@ -26,6 +27,8 @@ export type GroupQueueDeps = {
   readonly turns: TurnPort;
   readonly channels: ReadonlyMap<string, Channel>;
   readonly log: Logger;
+  /** Shows the reply growing while the turn runs (live-reply.ts); none: only the final message. */
+  readonly live?: LiveReplies;
 };
 
 /** After a database error, how soon a stuck batch is handed back to the queue (doubling). */
@@ -134,12 +137,16 @@ export class GroupQueue {
     const stopTyping = channel === undefined ? () => undefined : keepTyping(channel, group.chat_id);
     const attempts = Math.max(...batch.map((m) => m.attempts + m.triggered));
     const triggering = batch.findLast((m) => m.triggered === 1);
+    const replyTo = channel?.isGroupChat(group.chat_id) === true ? (triggering?.message_id ?? null) : null;
+    const live = this.deps.live;
+    live?.begin(folder, group.channel, group.chat_id, replyTo);
     try {
       const reply = await this.deps.turns.run(
         { folder, agent: group.agent },
         buildPrompt(batch, undelivered),
       );
       this.turnsRun++;
+      const { replaces } = (await live?.end(folder)) ?? { replaces: null };
       db.transaction(() => {
         if (reply.trim() !== '')
           outbox.add(
@@ -150,15 +157,20 @@ export class GroupQueue {
               text: reply,
               source: 'turn',
               // In a group the reply answers the message that triggered the turn.
-              replyTo: channel?.isGroupChat(group.chat_id) === true ? (triggering?.message_id ?? null) : null,
+              replyTo,
+              replacesMessageId: replaces,
             },
             Date.now(),
           );
+        // The outbox row owns the preview now (it edits it into the reply).
+        if (replaces !== null) live?.release(group.channel, group.chat_id, replaces, reply.trim() === '');
         messages.markDone(ids, Date.now());
       })();
     } catch (err) {
       const kind = asFailure(err).kind;
       const message = (err as Error).message;
+      const { replaces } = (await live?.end(folder)) ?? { replaces: null };
+      if (replaces !== null) live?.release(group.channel, group.chat_id, replaces, true);
       if (this.#stopping.has(folder)) {
         // Stopped from the chat: done, not failed; the chat was told when /stop was answered.
         messages.markDone(ids, Date.now());

@@ -108,7 +108,8 @@ export class OutboxWorker {
     this.#timer.unref();
   }
 
-  #pacer(channel: Channel): Pacer {
+  /** The channel's pacer, shared with live previews so both count against the same limits. */
+  pacer(channel: Channel): Pacer {
     let p = this.#pacers.get(channel.name);
     if (p === undefined) {
       p = new Pacer(channel.limits);
@@ -137,7 +138,7 @@ export class OutboxWorker {
       repo.defer(row.id, Math.max(ahead.next_attempt_at, Date.now()), `waiting for outbox #${ahead.id}`);
       return true;
     }
-    const pacer = this.#pacer(channel);
+    const pacer = this.pacer(channel);
     const isGroup = channel.isGroupChat(row.chat_id);
     const paced = (): boolean => {
       const wait = pacer.delay(row.chat_id, isGroup, Date.now());
@@ -155,10 +156,19 @@ export class OutboxWorker {
       if (paced()) return true;
       repo.partInFlight(row.id, i);
       const last = i === parts.length - 1;
-      const outcome = await channel.send(row.chat_id, parts[i] as string, {
-        replyTo: i === 0 ? row.reply_to_message : null,
-        buttons: last ? buttons : null,
-      });
+      const send = (): Promise<SendOutcome> =>
+        channel.send(row.chat_id, parts[i] as string, {
+          replyTo: i === 0 ? row.reply_to_message : null,
+          buttons: last ? buttons : null,
+        });
+      let outcome: SendOutcome;
+      if (i === 0 && row.replaces_message_id !== null) {
+        // The live preview becomes the reply; a preview that is gone (deleted) means a new message.
+        outcome = await channel.edit(row.chat_id, row.replaces_message_id, parts[0] as string, {
+          buttons: last ? buttons : null,
+        });
+        if (!outcome.ok && !outcome.retryable && outcome.retryAfterMs === undefined) outcome = await send();
+      } else outcome = await send();
       if (outcome.ok) {
         // Before parts_sent moves: a crash between the two resends the part, never loses its id.
         if (outcome.messageId !== undefined) repo.setSentMessageId(row.id, outcome.messageId);

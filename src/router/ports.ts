@@ -80,6 +80,8 @@ export interface Channel {
     opts: { buttons?: Buttons | null },
   ): Promise<SendOutcome>;
   typing(chatId: string): Promise<void>;
+  /** A draft of a message being written (private chats); replaced when a message is sent. */
+  draft?(chatId: string, draftId: number, text: string): Promise<SendOutcome>;
   /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
   isGroupChat(chatId: string): boolean;
   /** What `agentforge status` shows for this channel. */

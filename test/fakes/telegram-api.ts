@@ -59,6 +59,8 @@ export class FakeTelegram {
   readonly calls: Call[] = [];
   readonly sent: SentMessage[] = [];
   readonly edits: EditedMessage[] = [];
+  /** sendMessageDraft calls: drafts shown in private chats. */
+  readonly drafts: Array<{ chat_id: string; draft_id: number; text: string; at: number }> = [];
   /** answerCallbackQuery calls: what each presser was told. */
   readonly pressAnswers: Array<{ id: string; text: string; show_alert: boolean }> = [];
   /** When true, every sendMessage with a parse_mode is rejected like a bad entity. */
@@ -334,6 +336,28 @@ export class FakeTelegram {
           });
         this.edits.push({ message_id: id, chat_id: chat, text, reply_markup: markup, at: Date.now() });
         return ok(res, { message_id: id, date: 0, chat: { id: Number(chat), type: 'private' }, text });
+      }
+      case 'sendMessageDraft': {
+        const chat = Number(params['chat_id']);
+        if (!(chat > 0))
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: drafts can be sent only to private chats',
+          });
+        if (typeof params['draft_id'] !== 'number' || params['draft_id'] === 0)
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: invalid draft_id',
+          });
+        this.drafts.push({
+          chat_id: String(chat),
+          draft_id: params['draft_id'],
+          text: typeof params['text'] === 'string' ? params['text'] : '',
+          at: Date.now(),
+        });
+        return ok(res, true);
       }
       case 'answerCallbackQuery':
         this.pressAnswers.push({

@@ -16,7 +16,7 @@ import type {
   SendOptions,
   SendOutcome,
 } from '../../router/ports.js';
-import { editText, sendText } from './send.js';
+import { draftText, editText, sendText } from './send.js';
 import { toInbound, toPress, type BotIdentity } from './updates.js';
 
 export const TELEGRAM_MAX_MESSAGE = 4096;
@@ -230,6 +230,10 @@ export class TelegramChannel implements Channel {
 
   send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
     return sendText(this.#api, this.opts.log, chatId, text, opts);
+  }
+
+  draft(chatId: string, draftId: number, text: string): Promise<SendOutcome> {
+    return draftText(this.#api, this.opts.log, chatId, draftId, text);
   }
 
   edit(

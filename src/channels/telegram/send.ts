@@ -96,6 +96,27 @@ export async function editText(
   }
 }
 
+export async function draftText(
+  api: Api,
+  log: Logger,
+  chatId: string,
+  draftId: number,
+  text: string,
+): Promise<SendOutcome> {
+  try {
+    await htmlOrPlain(
+      log,
+      chatId,
+      (t, html) =>
+        api.sendMessageDraft(Number(chatId), draftId, t, html ? { parse_mode: 'HTML' as const } : {}),
+      text,
+    );
+    return { ok: true };
+  } catch (err) {
+    return outcome(err);
+  }
+}
+
 export function outcome(err: unknown): SendOutcome & { ok: false } {
   if (err instanceof GrammyError) {
     if (err.error_code === 429)
