@@ -136,6 +136,18 @@ const telegramSection = z
      * Replies that grow while the turn runs: `draft` (drafts in private chats, an edited preview
      * in groups), `edit` (an edited preview everywhere) or `off` (only the final message).
      */
+    /** Files that come with messages larger than this are described, not fetched (the Bot API serves ≤ 20 MB). */
+    max_download_mb: z
+      .number()
+      .positive()
+      .max(20, { message: 'the Bot API serves files of at most 20 MB' })
+      .default(20),
+    /** The largest file `send_file` may send (the Bot API takes up to 50 MB; photos up to 10 MB). */
+    max_upload_mb: z
+      .number()
+      .positive()
+      .max(50, { message: 'the Bot API takes files of at most 50 MB' })
+      .default(50),
     live_replies: z.enum(['off', 'draft', 'edit']).default('draft'),
     /** A turn that answers sooner shows only its final message. */
     live_start_after: duration.prefault('1s'),

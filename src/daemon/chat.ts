@@ -24,6 +24,8 @@ import {
 } from '../router/permission-buttons.js';
 import { LiveReplies } from '../router/live-reply.js';
 import { ReplyAssembler } from '../sessions/reply.js';
+import { writeWorkspaceFile } from '../sessions/workspace-fs.js';
+import { ensureWorkspace } from '../sessions/workspace-setup.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
 import { chatCommands } from './chat-commands.js';
@@ -139,6 +141,13 @@ export async function createChat(deps: {
   supervisor.on('turn-ended', ({ sessionId, turn }) => replies.delete(`${sessionId}:${turn}`));
   const queue = new GroupQueue({
     live,
+    files: {
+      maxBytes: Math.floor(tg.max_download_mb * 1024 * 1024),
+      save: async (folder, rel, bytes) => {
+        const workspace = ensureWorkspace(config.paths.groups, folder);
+        await writeWorkspaceFile(workspace, rel, bytes);
+      },
+    },
     db,
     groups,
     messages,

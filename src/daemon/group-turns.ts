@@ -36,9 +36,9 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
         return false;
       }
     },
-    async run(group, prompt) {
+    async run(group, prompt, images = []) {
       // A failed turn rejects with a SessionError, which is a Failure with its kind (failures.ts).
-      const result = await sessionFor(group.folder, group.agent).prompt(prompt);
+      const result = await sessionFor(group.folder, group.agent).prompt(prompt, 'queue', images);
       return result.reply;
     },
   };

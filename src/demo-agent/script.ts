@@ -67,9 +67,15 @@ const TOOL_KINDS = new Set([
   'other',
 ]);
 
+/** "[photo] ", "[document: x.pdf] " … that the daemon puts before a caption. */
+const MEDIA_PLACEHOLDER = /^\[(?:photo|voice|video|video note|audio|document|sticker|animation)[^\]]*\]\s*/;
+
 export function parseCommand(prompt: string): DemoCommand {
   const chat = parseChatPrompt(prompt);
-  const cmd = parseOne(chat?.text ?? prompt);
+  const text = chat?.text ?? prompt;
+  // A caption under a photo can be a command ("[photo] blocks"); anything else stays chat as sent.
+  let cmd = parseOne(text.replace(MEDIA_PLACEHOLDER, ''));
+  if (cmd.kind === 'chat') cmd = parseOne(text);
   if (cmd.kind === 'prompt') return { kind: 'prompt', text: prompt };
   if (cmd.kind === 'echo' && chat !== undefined && chat.rest !== '')
     return { kind: 'echo', text: `${cmd.text}\n\n${chat.rest}` };

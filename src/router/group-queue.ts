@@ -11,6 +11,7 @@ import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { buildPrompt } from './prompt.js';
 import { asFailure } from '../failures.js';
+import { fetchInboundFiles, type InboundFilesDeps } from './inbound-files.js';
 import type { LiveReplies } from './live-reply.js';
 import type { Channel, TurnPort } from './ports.js';
 
@@ -29,6 +30,8 @@ export type GroupQueueDeps = {
   readonly log: Logger;
   /** Shows the reply growing while the turn runs (live-reply.ts); none: only the final message. */
   readonly live?: LiveReplies;
+  /** Where files that came with messages are saved before the turn; none: they are only named. */
+  readonly files?: Omit<InboundFilesDeps, 'messages' | 'log'>;
 };
 
 /** After a database error, how soon a stuck batch is handed back to the queue (doubling). */
@@ -141,9 +144,14 @@ export class GroupQueue {
     const live = this.deps.live;
     live?.begin(folder, group.channel, group.chat_id, replyTo);
     try {
+      const images =
+        this.deps.files === undefined
+          ? []
+          : await fetchInboundFiles(batch, channel, { ...this.deps.files, messages, log: this.deps.log });
       const reply = await this.deps.turns.run(
         { folder, agent: group.agent },
         buildPrompt(batch, undelivered),
+        images,
       );
       this.turnsRun++;
       const { replaces } = (await live?.end(folder)) ?? { replaces: null };

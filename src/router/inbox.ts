@@ -235,6 +235,7 @@ export class Inbox implements InboundSink {
       text: m.text,
       ts: m.ts,
       triggered: triggered && approval === null && command === undefined,
+      attachments: m.files,
     });
     if (!stored) {
       this.stats.duplicates++;

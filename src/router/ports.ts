@@ -4,7 +4,11 @@
  * see sessions, and sessions never see channels.
  */
 import type { ChannelStatus } from '../contract.js';
+import type { MessageFile } from '../store/messages-repo.js';
 import type { OutboxButton } from '../store/outbox-repo.js';
+
+/** A file that came with an inbound message, as the channel describes it. */
+export type InboundFile = Omit<MessageFile, 'path' | 'skipped'>;
 
 /** An inline button: a label and an action id (`perm:allow:pk7m2qx`) the inbox routes on press. */
 export type Button = OutboxButton;
@@ -38,6 +42,8 @@ export type InboundMessage = {
   readonly ts: number;
   readonly mentionsBot: boolean;
   readonly replyToBot: boolean;
+  /** Photos, documents, voice … (downloaded before the turn, not on intake). */
+  readonly files?: readonly InboundFile[];
 };
 
 /**
@@ -80,6 +86,11 @@ export interface Channel {
     opts: { buttons?: Buttons | null },
   ): Promise<SendOutcome>;
   typing(chatId: string): Promise<void>;
+  /**
+   * Downloads a file a message brought, at most `maxBytes` (else it throws FileTooLarge's
+   * message); channels without files leave it out.
+   */
+  fetchFile?(fileId: string, maxBytes: number): Promise<Buffer>;
   /** A draft of a message being written (private chats); replaced when a message is sent. */
   draft?(chatId: string, draftId: number, text: string): Promise<SendOutcome>;
   /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
@@ -110,8 +121,15 @@ export type ChannelHealth = {
 };
 
 /** Runs one turn for a group and returns the agent's reply text (may be empty). Throws a Failure (failures.ts). */
+/** An image for the agent (ACP image content), when it advertises image support. */
+export type PromptImage = { readonly mimeType: string; readonly data: Buffer };
+
 export type TurnPort = {
-  readonly run: (group: { folder: string; agent: string | null }, prompt: string) => Promise<string>;
+  readonly run: (
+    group: { folder: string; agent: string | null },
+    prompt: string,
+    images?: readonly PromptImage[],
+  ) => Promise<string>;
   /** Stops the group's running turn (`/stop`); false when none runs. */
   readonly cancel?: (folder: string) => boolean;
 };

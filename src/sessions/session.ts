@@ -44,7 +44,15 @@ export type SessionDeps = {
   readonly requestIds?: RequestIds;
 };
 
-type Queued = { text: string; resolve: (r: TurnResult) => void; reject: (e: Error) => void };
+/** An image for the prompt; sent as ACP image content only to an agent that advertises images. */
+export type PromptImage = { readonly mimeType: string; readonly data: Buffer };
+
+type Queued = {
+  text: string;
+  images: readonly PromptImage[];
+  resolve: (r: TurnResult) => void;
+  reject: (e: Error) => void;
+};
 
 export type LiveState = 'cold' | 'starting' | 'idle' | 'busy';
 
@@ -112,7 +120,11 @@ export class Session {
     return this.#queue.length;
   }
 
-  prompt(text: string, mode: 'queue' | 'interrupt' = 'queue'): Promise<TurnResult> {
+  prompt(
+    text: string,
+    mode: 'queue' | 'interrupt' = 'queue',
+    images: readonly PromptImage[] = [],
+  ): Promise<TurnResult> {
     const state = this.row.state;
     if (state === 'removed')
       throw new SessionRequestError('session_removed', `session ${this.id} was removed`);
@@ -124,7 +136,9 @@ export class Session {
         `session ${this.id} already has ${this.#queue.length} prompts waiting; try again later`,
       );
     }
-    const result = new Promise<TurnResult>((resolve, reject) => this.#queue.push({ text, resolve, reject }));
+    const result = new Promise<TurnResult>((resolve, reject) =>
+      this.#queue.push({ text, images, resolve, reject }),
+    );
     if (mode === 'interrupt' && this.#busy) this.cancel();
     void this.#pump();
     return result;
@@ -202,7 +216,7 @@ export class Session {
     const turn = new Turn(this.row.turns + 1, this.#turnContext());
     this.#turn = turn;
     try {
-      next.resolve(await turn.run(next.text));
+      next.resolve(await turn.run(next.text, next.images));
     } catch (err) {
       next.reject(err as Error);
     } finally {

@@ -48,6 +48,9 @@ export type MessageSpec = {
   media?: 'photo' | 'voice' | { document: string };
   replyToBot?: boolean;
   messageId?: number;
+  /** Photo sizes (file ids from addFile, or any id with a size for one that is never fetched). */
+  photo?: Array<{ fileId: string; width: number; height: number; size?: number }>;
+  document?: { fileId: string; name: string; size?: number; mime?: string };
 };
 
 type Waiter = { res: ServerResponse; offset: number; limit: number; timer: NodeJS.Timeout };
@@ -74,6 +77,17 @@ export class FakeTelegram {
   readonly #stalled = new Set<ServerResponse>();
   #port = 0;
   readonly #sentWaiters = new Set<() => void>();
+  readonly #files = new Map<string, Buffer>();
+  #nextFile = 1;
+  /** File downloads served (GET /file/bot<token>/<path>), by file path. */
+  readonly downloads: string[] = [];
+
+  /** A file the bot can fetch with getFile; returns its file_id. */
+  addFile(bytes: Buffer): string {
+    const id = `file-${this.#nextFile++}`;
+    this.#files.set(id, bytes);
+    return id;
+  }
 
   constructor() {
     this.#server = createServer((req, res) => void this.#handle(req, res));
@@ -159,6 +173,22 @@ export class FakeTelegram {
     if (spec.media === 'voice') message['voice'] = { file_id: 'v1', file_unique_id: 'u2', duration: 1 };
     if (typeof spec.media === 'object')
       message['document'] = { file_id: 'd1', file_unique_id: 'u3', file_name: spec.media.document };
+    if (spec.photo !== undefined)
+      message['photo'] = spec.photo.map((p) => ({
+        file_id: p.fileId,
+        file_unique_id: `u-${p.fileId}`,
+        width: p.width,
+        height: p.height,
+        file_size: p.size ?? this.#files.get(p.fileId)?.length,
+      }));
+    if (spec.document !== undefined)
+      message['document'] = {
+        file_id: spec.document.fileId,
+        file_unique_id: `u-${spec.document.fileId}`,
+        file_name: spec.document.name,
+        mime_type: spec.document.mime,
+        file_size: spec.document.size ?? this.#files.get(spec.document.fileId)?.length,
+      };
     if (spec.replyToBot)
       message['reply_to_message'] = { message_id: 1, date: 0, chat, from: FAKE_BOT, text: 'earlier' };
     this.#updates.push({ update_id: this.#nextUpdateId++, message });
@@ -209,6 +239,8 @@ export class FakeTelegram {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const f = /^\/file\/bot([^/]+)\/(.+)$/.exec(req.url ?? '');
+    if (f !== null) return this.#serveFile(f[1]!, f[2]!, res);
     const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '');
     const body = await readBody(req);
     if (m === null) return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
@@ -247,8 +279,34 @@ export class FakeTelegram {
     this.#dispatch(method, params, res);
   }
 
+  #serveFile(token: string, path: string, res: ServerResponse): void {
+    const bytes = this.#files.get(decodeURIComponent(path).replace(/^files\//, ''));
+    if (token !== FAKE_TOKEN || bytes === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    this.downloads.push(path);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    res.end(bytes);
+  }
+
   #dispatch(method: string, params: Record<string, unknown>, res: ServerResponse): void {
     switch (method) {
+      case 'getFile': {
+        const id = String(params['file_id']);
+        const bytes = this.#files.get(id);
+        if (bytes === undefined)
+          return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+        // The Bot API gives no file_path for files over 20 MB: they cannot be downloaded.
+        if (bytes.length > 20 * 1024 * 1024)
+          return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: file is too big' });
+        return ok(res, {
+          file_id: id,
+          file_unique_id: `u-${id}`,
+          file_size: bytes.length,
+          file_path: `files/${id}`,
+        });
+      }
       case 'getMe':
         return ok(res, FAKE_BOT);
       case 'deleteWebhook':

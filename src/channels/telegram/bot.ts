@@ -23,6 +23,8 @@ export const TELEGRAM_MAX_MESSAGE = 4096;
 const BACKOFF_MIN_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 const STALL_GRACE_MS = 1_000;
+/** A file download (at most 20 MB) that takes longer is given up and retried. */
+const FILE_TIMEOUT_MS = 120_000;
 
 /** grammY types its signal with the abort-controller shim; Node's native signal is what it uses at run time. */
 type GrammySignal = Parameters<Api['getUpdates']>[1];
@@ -230,6 +232,35 @@ export class TelegramChannel implements Channel {
 
   send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
     return sendText(this.#api, this.opts.log, chatId, text, opts);
+  }
+
+  /** getFile, then the file itself from the Bot API's file endpoint (the token is in that URL: never logged). */
+  async fetchFile(fileId: string, maxBytes: number): Promise<Buffer> {
+    const file = await this.#api.getFile(fileId).catch((err: unknown) => {
+      // A refused file id will not be served later either; the network or a 5xx may recover.
+      if (err instanceof GrammyError && err.error_code < 500 && err.error_code !== 429)
+        throw Object.assign(new Error(`${err.error_code} ${err.description}`), { permanent: true });
+      throw err instanceof HttpError ? new Error('network error') : err;
+    });
+    if (file.file_size !== undefined && file.file_size > maxBytes)
+      throw Object.assign(new Error(`the file is larger than ${maxBytes} bytes`), { permanent: true });
+    if (file.file_path === undefined)
+      throw Object.assign(new Error('Telegram gave no file path (too large?)'), { permanent: true });
+    const url = `${this.opts.apiRoot}/file/bot${this.opts.token}/${file.file_path}`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(FILE_TIMEOUT_MS) });
+    if (!res.ok || res.body === null)
+      throw Object.assign(new Error(`file download answered HTTP ${res.status}`), {
+        permanent: res.status < 500,
+      });
+    const chunks: Buffer[] = [];
+    let got = 0;
+    for await (const chunk of res.body) {
+      got += (chunk as Uint8Array).length;
+      if (got > maxBytes)
+        throw Object.assign(new Error(`the file is larger than ${maxBytes} bytes`), { permanent: true });
+      chunks.push(Buffer.from(chunk as Uint8Array));
+    }
+    return Buffer.concat(chunks);
   }
 
   draft(chatId: string, draftId: number, text: string): Promise<SendOutcome> {
