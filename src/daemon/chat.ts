@@ -23,6 +23,7 @@ import {
   questionText,
 } from '../router/permission-buttons.js';
 import { LiveReplies } from '../router/live-reply.js';
+import type { OutboxFiles } from '../router/outbox-files.js';
 import { ReplyAssembler } from '../sessions/reply.js';
 import { writeWorkspaceFile } from '../sessions/workspace-fs.js';
 import { ensureWorkspace } from '../sessions/workspace-setup.js';
@@ -65,6 +66,7 @@ export async function createChat(deps: {
   env: NodeJS.ProcessEnv;
   readiness: Readiness;
   quarantine?: Quarantine;
+  outboxFiles?: OutboxFiles;
 }): Promise<Chat> {
   const { config, log, supervisor } = deps;
   const { db, groups, messages, outbox: outboxRepo, pairing, kv } = deps.stores;
@@ -100,7 +102,12 @@ export async function createChat(deps: {
     );
   }
 
-  const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
+  const outbox = new OutboxWorker({
+    repo: outboxRepo,
+    files: deps.outboxFiles,
+    channels,
+    log: log.child({ component: 'outbox' }),
+  });
   // Every row added to the outbox, by whom ever, wakes the worker: one operation, not two.
   outboxRepo.onAdded(() => outbox.kick());
   const live = new LiveReplies({

@@ -7,7 +7,8 @@
  * for good is marked failed, never dropped silently.
  */
 import type { Logger } from 'pino';
-import { rowButtons, type OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
+import { rowAttachment, rowButtons, type OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
+import type { OutboxFiles } from './outbox-files.js';
 import { Pacer } from './pacing.js';
 import type { Channel, SendOutcome } from './ports.js';
 import { splitMessage } from './split.js';
@@ -19,6 +20,8 @@ export const DELIVERY_BACKOFF_MAX_MS = 5 * 60_000;
 
 export type OutboxDeps = {
   readonly repo: OutboxRepo;
+  /** Where `send_file` rows keep their copies (outbox-files.ts). */
+  readonly files?: OutboxFiles;
   readonly channels: ReadonlyMap<string, Channel>;
   readonly log: Logger;
 };
@@ -150,6 +153,7 @@ export class OutboxWorker {
       return false;
     };
     if (row.edit_of !== null || row.edit_message_id !== null) return this.#edit(row, channel, paced);
+    if (row.attachment !== null) return this.#sendFile(row, channel, paced);
     const parts = splitMessage(row.text, channel.maxMessageLength);
     const buttons = rowButtons(row);
     for (let i = row.parts_sent; i < parts.length; i++) {
@@ -203,6 +207,37 @@ export class OutboxWorker {
       return true;
     }
     repo.sent(row.id, Date.now());
+    this.stats.sent++;
+    return true;
+  }
+
+  /** A file row: one call with the stored copy; the caption is the row's text. */
+  async #sendFile(row: OutboxRow, channel: Channel, paced: () => boolean): Promise<boolean> {
+    const { repo } = this.deps;
+    const a = rowAttachment(row)!;
+    let bytes: Buffer;
+    try {
+      if (channel.sendFile === undefined || this.deps.files === undefined)
+        throw new Error(`channel ${channel.name} cannot send files`);
+      bytes = this.deps.files.read(a.file);
+    } catch (err) {
+      repo.fail(row.id, (err as Error).message);
+      this.stats.failed++;
+      return true;
+    }
+    if (paced()) return true;
+    repo.partInFlight(row.id, 0);
+    const outcome = await channel.sendFile(row.chat_id, { bytes, name: a.name, kind: a.kind }, row.text, {
+      replyTo: row.reply_to_message,
+    });
+    repo.partSettled(row.id);
+    if (!outcome.ok) {
+      this.#failed(row, outcome);
+      return true;
+    }
+    if (outcome.messageId !== undefined) repo.setSentMessageId(row.id, outcome.messageId);
+    repo.sent(row.id, Date.now());
+    this.deps.files?.remove(a.file);
     this.stats.sent++;
     return true;
   }

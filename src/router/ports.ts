@@ -78,6 +78,13 @@ export interface Channel {
   start(sink: InboundSink): Promise<void>;
   stop(): Promise<void>;
   send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome>;
+  /** Sends a file (a photo or a document) with an optional caption. */
+  sendFile?(
+    chatId: string,
+    file: { readonly bytes: Buffer; readonly name: string; readonly kind: 'photo' | 'document' },
+    caption: string,
+    opts: SendOptions,
+  ): Promise<SendOutcome>;
   /** Replaces the text of a message we sent (and its buttons: none unless given). */
   edit(
     chatId: string,

@@ -29,6 +29,17 @@ export type SentMessage = {
   /** Which bot sent it (its token), when several are in play. */
   token?: string;
 };
+export type UploadedFile = { name: string; bytes: Buffer };
+export type SentFile = {
+  message_id: number;
+  chat_id: string;
+  method: 'sendPhoto' | 'sendDocument';
+  name: string;
+  bytes: Buffer;
+  caption?: string;
+  token: string;
+  at: number;
+};
 export type EditedMessage = {
   message_id: number;
   chat_id: string;
@@ -62,6 +73,8 @@ export class FakeTelegram {
   readonly calls: Call[] = [];
   readonly sent: SentMessage[] = [];
   readonly edits: EditedMessage[] = [];
+  /** Photos and documents uploaded by the bot. */
+  readonly files: SentFile[] = [];
   /** sendMessageDraft calls: drafts shown in private chats. */
   readonly drafts: Array<{ chat_id: string; draft_id: number; text: string; at: number }> = [];
   /** answerCallbackQuery calls: what each presser was told. */
@@ -242,14 +255,19 @@ export class FakeTelegram {
     const f = /^\/file\/bot([^/]+)\/(.+)$/.exec(req.url ?? '');
     if (f !== null) return this.#serveFile(f[1]!, f[2]!, res);
     const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '');
-    const body = await readBody(req);
+    const raw = await readBody(req);
     if (m === null) return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method = ''] = m;
     let params: Record<string, unknown>;
+    const type = req.headers['content-type'] ?? '';
     try {
-      params = body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+      if (type.startsWith('multipart/form-data')) params = await this.#multipart(raw, type);
+      else {
+        const body = raw.toString('utf8');
+        params = body === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+      }
     } catch {
-      return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
+      return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid body' });
     }
     this.calls.push({ method, params, at: Date.now() });
     if (token !== FAKE_TOKEN)
@@ -277,6 +295,29 @@ export class FakeTelegram {
       await new Promise((r) => setTimeout(r, fault.ms));
     }
     this.#dispatch(method, params, res);
+  }
+
+  /** A multipart upload (sendPhoto, sendDocument): fields as params, files as UploadedFile. */
+  async #multipart(raw: Buffer, type: string): Promise<Record<string, unknown>> {
+    const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': type } }).formData();
+    const params: Record<string, unknown> = {};
+    for (const [key, value] of form.entries()) {
+      if (typeof value === 'string') {
+        try {
+          params[key] = JSON.parse(value) as unknown;
+        } catch {
+          params[key] = value;
+        }
+      } else
+        params[key] = {
+          name: value.name,
+          bytes: Buffer.from(await value.arrayBuffer()),
+        } satisfies UploadedFile;
+    }
+    // grammY names the part and refers to it as attach://<name> in the field.
+    for (const [key, value] of Object.entries(params))
+      if (typeof value === 'string' && value.startsWith('attach://')) params[key] = params[value.slice(9)];
+    return params;
   }
 
   #serveFile(token: string, path: string, res: ServerResponse): void {
@@ -395,6 +436,33 @@ export class FakeTelegram {
         this.edits.push({ message_id: id, chat_id: chat, text, reply_markup: markup, at: Date.now() });
         return ok(res, { message_id: id, date: 0, chat: { id: Number(chat), type: 'private' }, text });
       }
+      case 'sendPhoto':
+      case 'sendDocument': {
+        const field = method === 'sendPhoto' ? 'photo' : 'document';
+        const up = params[field] as UploadedFile | undefined;
+        if (up === undefined || !Buffer.isBuffer(up.bytes))
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: `Bad Request: no ${field} uploaded`,
+          });
+        const file: SentFile = {
+          message_id: this.#nextMessageId++,
+          chat_id: String(params['chat_id']),
+          method,
+          name: up.name,
+          bytes: up.bytes,
+          token: FAKE_TOKEN,
+          at: Date.now(),
+        };
+        if (typeof params['caption'] === 'string') file.caption = params['caption'];
+        this.files.push(file);
+        return ok(res, {
+          message_id: file.message_id,
+          date: 0,
+          chat: { id: Number(file.chat_id), type: 'private' },
+        });
+      }
       case 'sendMessageDraft': {
         const chat = Number(params['chat_id']);
         if (!(chat > 0))
@@ -472,12 +540,12 @@ function visibleLength(text: string, parseMode: unknown): number {
   return text.replace(/<[^>]*>/g, '').replace(/&(?:lt|gt|amp|quot|#\d+|#x[0-9a-f]+);/gi, '_').length;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', () => resolve(Buffer.alloc(0)));
   });
 }
 

@@ -16,7 +16,7 @@ import type {
   SendOptions,
   SendOutcome,
 } from '../../router/ports.js';
-import { draftText, editText, sendText } from './send.js';
+import { draftText, editText, sendFile, sendText } from './send.js';
 import { toInbound, toPress, type BotIdentity } from './updates.js';
 
 export const TELEGRAM_MAX_MESSAGE = 4096;
@@ -232,6 +232,15 @@ export class TelegramChannel implements Channel {
 
   send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
     return sendText(this.#api, this.opts.log, chatId, text, opts);
+  }
+
+  sendFile(
+    chatId: string,
+    file: { readonly bytes: Buffer; readonly name: string; readonly kind: 'photo' | 'document' },
+    caption: string,
+    opts: SendOptions,
+  ): Promise<SendOutcome> {
+    return sendFile(this.#api, chatId, file, caption, opts);
   }
 
   /** getFile, then the file itself from the Bot API's file endpoint (the token is in that URL: never logged). */

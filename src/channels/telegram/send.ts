@@ -4,7 +4,7 @@
  * errors to a SendOutcome the outbox acts on (429 waits, 5xx and network errors retry, the rest
  * fail for good).
  */
-import { GrammyError, HttpError, type Api } from 'grammy';
+import { GrammyError, HttpError, InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Buttons, SendOptions, SendOutcome } from '../../router/ports.js';
@@ -92,6 +92,31 @@ export async function editText(
     // The message already says this (a repeated edit, a resend after a crash): done, not failed.
     if (err instanceof GrammyError && err.error_code === 400 && /not modified/i.test(err.description))
       return { ok: true, messageId };
+    return outcome(err);
+  }
+}
+
+export async function sendFile(
+  api: Api,
+  chatId: string,
+  file: { readonly bytes: Buffer; readonly name: string; readonly kind: 'photo' | 'document' },
+  caption: string,
+  opts: SendOptions,
+): Promise<SendOutcome> {
+  const input = new InputFile(file.bytes, file.name);
+  const other = {
+    ...(caption === '' ? {} : { caption: caption.slice(0, 1024) }),
+    ...(opts.replyTo
+      ? { reply_parameters: { message_id: Number(opts.replyTo), allow_sending_without_reply: true } }
+      : {}),
+  };
+  try {
+    const msg =
+      file.kind === 'photo'
+        ? await api.sendPhoto(chatId, input, other)
+        : await api.sendDocument(chatId, input, other);
+    return { ok: true, messageId: String(msg.message_id) };
+  } catch (err) {
     return outcome(err);
   }
 }
