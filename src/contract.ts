@@ -25,6 +25,8 @@ export type ChannelStatus = {
   readonly connected: boolean;
   readonly last_poll_at: string | null;
   readonly error: string | null;
+  /** Telegram's bot pool: which bot speaks for which sender (send_message's `sender`). */
+  readonly bot_pool?: ReadonlyArray<{ readonly sender: string; readonly bot: string }>;
 };
 
 export type Status = {

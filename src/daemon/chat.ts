@@ -85,6 +85,18 @@ export async function createChat(deps: {
         stallMs: tg.stall_threshold,
         conflictRetryMs: tg.conflict_retry,
         commands: COMMANDS,
+        pool: {
+          tokens: tg.bot_pool.map((ref) => resolveSecret(ref, deps.env)),
+          store: {
+            get: (sender) => {
+              const r = deps.stores.pool.get('telegram', sender);
+              return r === undefined ? undefined : { botId: r.bot_id, renamed: r.renamed === 1 };
+            },
+            assign: (sender, bots) => deps.stores.pool.assign('telegram', sender, bots, Date.now())?.bot_id,
+            markRenamed: (sender) => deps.stores.pool.markRenamed('telegram', sender),
+            list: () => deps.stores.pool.list('telegram').map((r) => ({ sender: r.sender, botId: r.bot_id })),
+          },
+        },
         limits: {
           perChatPerS: tg.rate_per_chat_per_s,
           perGroupPerMin: tg.rate_per_group_per_min,

@@ -112,11 +112,12 @@ export class OutboxWorker {
   }
 
   /** The channel's pacer, shared with live previews so both count against the same limits. */
-  pacer(channel: Channel): Pacer {
-    let p = this.#pacers.get(channel.name);
+  pacer(channel: Channel, bot = 'main'): Pacer {
+    const key = `${channel.name}/${bot}`;
+    let p = this.#pacers.get(key);
     if (p === undefined) {
       p = new Pacer(channel.limits);
-      this.#pacers.set(channel.name, p);
+      this.#pacers.set(key, p);
     }
     return p;
   }
@@ -141,7 +142,7 @@ export class OutboxWorker {
       repo.defer(row.id, Math.max(ahead.next_attempt_at, Date.now()), `waiting for outbox #${ahead.id}`);
       return true;
     }
-    const pacer = this.pacer(channel);
+    const pacer = this.pacer(channel, channel.pacingKey?.(row.sender) ?? 'main');
     const isGroup = channel.isGroupChat(row.chat_id);
     const paced = (): boolean => {
       const wait = pacer.delay(row.chat_id, isGroup, Date.now());
@@ -164,6 +165,7 @@ export class OutboxWorker {
         channel.send(row.chat_id, parts[i] as string, {
           replyTo: i === 0 ? row.reply_to_message : null,
           buttons: last ? buttons : null,
+          sender: row.sender,
         });
       let outcome: SendOutcome;
       if (i === 0 && row.replaces_message_id !== null) {

@@ -102,6 +102,8 @@ export interface Channel {
   draft?(chatId: string, draftId: number, text: string): Promise<SendOutcome>;
   /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
   isGroupChat(chatId: string): boolean;
+  /** Which bot a send for `sender` goes through, so each bot is paced on its own ('main' by default). */
+  pacingKey?(sender: string | null): string;
   /** What `agentforge status` shows for this channel. */
   status(): ChannelStatus;
   /** What readiness, the watchdog and metrics need; each channel knows its own receive loop. */
@@ -110,8 +112,19 @@ export interface Channel {
   readonly botMention: string | null;
 }
 
+/** The bot pool's persisted assignments, as the channel needs them (store/pool-repo.ts). */
+export type SenderBots = {
+  readonly get: (sender: string) => { readonly botId: string; readonly renamed: boolean } | undefined;
+  /** The first free bot of `bots` for the sender; undefined when the pool is exhausted. */
+  readonly assign: (sender: string, bots: readonly string[]) => string | undefined;
+  readonly markRenamed: (sender: string) => void;
+  readonly list: () => ReadonlyArray<{ readonly sender: string; readonly botId: string }>;
+};
+
 export type SendOptions = {
   readonly replyTo?: string | null;
+  /** A swarm member's name (send_message's `sender`): its pool bot speaks, or the main bot with a prefix. */
+  readonly sender?: string | null;
   /** Under this message; the outcome names the message id the chat gave it. */
   readonly buttons?: Buttons | null;
 };

@@ -7,6 +7,7 @@ import { MessagesRepo } from './messages-repo.js';
 import { migrate } from './migrate.js';
 import { OutboxRepo } from './outbox-repo.js';
 import { PairingRepo } from './pairing-repo.js';
+import { PoolRepo } from './pool-repo.js';
 import { PreviewsRepo } from './previews-repo.js';
 import { SessionsRepo } from './sessions-repo.js';
 import { TasksRepo } from './tasks-repo.js';
@@ -33,6 +34,7 @@ export type Stores = {
   readonly outbox: OutboxRepo;
   readonly pairing: PairingRepo;
   readonly previews: PreviewsRepo;
+  readonly pool: PoolRepo;
   readonly kv: KvRepo;
   readonly tasks: TasksRepo;
 };
@@ -47,6 +49,7 @@ export function createStores(db: Db): Stores {
     outbox: new OutboxRepo(db),
     pairing: new PairingRepo(db),
     previews: new PreviewsRepo(db),
+    pool: new PoolRepo(db),
     kv: new KvRepo(db),
     tasks: new TasksRepo(db),
   };

@@ -91,6 +91,24 @@ export class FakeTelegram {
   #port = 0;
   readonly #sentWaiters = new Set<() => void>();
   readonly #files = new Map<string, Buffer>();
+  /** Extra bots (a bot pool): token → identity. The main bot is FAKE_TOKEN. */
+  readonly #bots = new Map<string, typeof FAKE_BOT>([[FAKE_TOKEN, FAKE_BOT]]);
+  /** `token:chat` pairs where that bot is not a member (sends answer 403). */
+  readonly notMember = new Set<string>();
+  /** setMyName calls: which bot took which name. */
+  readonly names: Array<{ token: string; name: string }> = [];
+
+  /** Another bot this server answers for; returns its token. */
+  addBot(id: number, username: string): string {
+    const token = `${id}:TEST-pool-${username}`;
+    this.#bots.set(token, { id, is_bot: true, first_name: username, username });
+    return token;
+  }
+
+  /** The username of the bot that sent a message (by its token). */
+  botOf(m: SentMessage): string | undefined {
+    return this.#bots.get(m.token ?? FAKE_TOKEN)?.username;
+  }
   #nextFile = 1;
   /** File downloads served (GET /file/bot<token>/<path>), by file path. */
   readonly downloads: string[] = [];
@@ -270,8 +288,27 @@ export class FakeTelegram {
       return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid body' });
     }
     this.calls.push({ method, params, at: Date.now() });
-    if (token !== FAKE_TOKEN)
+    const bot = this.#bots.get(token ?? '');
+    if (bot === undefined)
       return reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    // Pool bots only send: they must never poll (that would steal the main bot's updates).
+    if (token !== FAKE_TOKEN && (method === 'getUpdates' || method === 'deleteWebhook'))
+      return reply(res, 409, {
+        ok: false,
+        error_code: 409,
+        description: 'Conflict: a pool bot must not poll',
+      });
+    if (method === 'getMe') return ok(res, bot);
+    if (method === 'setMyName') {
+      this.names.push({ token: token!, name: String(params['name']) });
+      return ok(res, true);
+    }
+    if (method === 'sendMessage' && this.notMember.has(`${token}:${String(params['chat_id'])}`))
+      return reply(res, 403, {
+        ok: false,
+        error_code: 403,
+        description: 'Forbidden: bot is not a member of the group chat',
+      });
     const fault = this.#faults.get(method)?.shift();
     if (fault !== undefined) {
       if (fault.kind === 'stall') {
@@ -294,7 +331,7 @@ export class FakeTelegram {
       }
       await new Promise((r) => setTimeout(r, fault.ms));
     }
-    this.#dispatch(method, params, res);
+    this.#dispatch(method, params, res, token!);
   }
 
   /** A multipart upload (sendPhoto, sendDocument): fields as params, files as UploadedFile. */
@@ -331,7 +368,7 @@ export class FakeTelegram {
     res.end(bytes);
   }
 
-  #dispatch(method: string, params: Record<string, unknown>, res: ServerResponse): void {
+  #dispatch(method: string, params: Record<string, unknown>, res: ServerResponse, token: string): void {
     switch (method) {
       case 'getFile': {
         const id = String(params['file_id']);
@@ -392,6 +429,7 @@ export class FakeTelegram {
           at: Date.now(),
         };
         if (typeof params['parse_mode'] === 'string') msg.parse_mode = params['parse_mode'];
+        if (token !== FAKE_TOKEN) msg.token = token;
         if (params['reply_markup'] !== undefined)
           msg.reply_markup = params['reply_markup'] as SentMessage['reply_markup'];
         const rp = params['reply_parameters'] as { message_id?: number } | undefined;

@@ -15,7 +15,9 @@ import type {
   InboundSink,
   SendOptions,
   SendOutcome,
+  SenderBots,
 } from '../../router/ports.js';
+import { BotPool, prefixed } from './pool.js';
 import { draftText, editText, sendFile, sendText } from './send.js';
 import { toInbound, toPress, type BotIdentity } from './updates.js';
 
@@ -41,6 +43,8 @@ export type TelegramOptions = {
   readonly limits: ChannelLimits;
   /** The bot's command menu, set once connected (setMyCommands). */
   readonly commands?: ReadonlyArray<{ readonly command: string; readonly description: string }>;
+  /** Extra bots for swarm members (`bot_pool`), and where their assignments are kept. */
+  readonly pool?: { readonly tokens: readonly string[]; readonly store: SenderBots };
   readonly offset: { readonly load: () => number | undefined; readonly save: (offset: number) => void };
   readonly log: Logger;
 };
@@ -58,6 +62,7 @@ export class TelegramChannel implements Channel {
   readonly limits: ChannelLimits;
   readonly stats: PollStats = { polls: 0, updates: 0, errors: 0, stalls: 0, conflicts: 0 };
   readonly #api: Api;
+  readonly #pool: BotPool | undefined;
   #bot: BotIdentity | null = null;
   #stop = new AbortController();
   #loop: Promise<void> | undefined;
@@ -73,15 +78,23 @@ export class TelegramChannel implements Channel {
       apiRoot: opts.apiRoot,
       timeoutSeconds: Math.ceil((opts.pollTimeoutMs + opts.stallMs) / 1000) + 5,
     });
+    this.#pool =
+      opts.pool === undefined || opts.pool.tokens.length === 0
+        ? undefined
+        : new BotPool(opts.pool.tokens, opts.apiRoot, opts.pool.store, opts.log.child({ part: 'pool' }));
+  }
+
+  pacingKey(sender: string | null): string {
+    return this.#pool?.pacingKey(sender) ?? 'main';
   }
 
   get botMention(): string | null {
     return this.#bot === null ? null : `@${this.#bot.username}`;
   }
 
-  start(sink: InboundSink): Promise<void> {
+  async start(sink: InboundSink): Promise<void> {
+    await this.#pool?.start();
     this.#loop = this.#run(sink);
-    return Promise.resolve();
   }
 
   async stop(): Promise<void> {
@@ -99,6 +112,7 @@ export class TelegramChannel implements Channel {
       connected,
       last_poll_at: this.#lastPollAt === null ? null : new Date(this.#lastPollAt).toISOString(),
       error: this.#conflict ? 'conflict: another instance is polling this bot (409)' : this.#error,
+      ...(this.#pool === undefined ? {} : { bot_pool: this.#pool.list() }),
     };
   }
 
@@ -230,8 +244,11 @@ export class TelegramChannel implements Channel {
     return backoff;
   }
 
-  send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
-    return sendText(this.#api, this.opts.log, chatId, text, opts);
+  async send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
+    const sender = opts.sender ?? null;
+    if (sender === null) return sendText(this.#api, this.opts.log, chatId, text, opts);
+    const viaPool = await this.#pool?.send(chatId, sender, text, opts);
+    return viaPool ?? sendText(this.#api, this.opts.log, chatId, prefixed(sender, text), opts);
   }
 
   sendFile(
