@@ -187,7 +187,7 @@ export async function readWorkspaceBytes(workspace: string, path: string, maxByt
     if (code === 'ELOOP') throw explain(path, path, err);
     if (code === 'ENXIO')
       throw new WorkspaceAccessError(`cannot use ${path}: it is a socket; only regular files can be used`);
-    throw new WorkspaceAccessError(`cannot read ${path}: ${code ?? 'error'}`);
+    throw new WorkspaceAccessError(`cannot read ${path}: ${code ?? 'error'}`, code);
   } finally {
     await walk.dir.close();
   }
