@@ -8,5 +8,14 @@ if (major < 22) {
   );
   process.exit(1);
 }
+// V8's compiled code for our modules, kept on disk: compiling the module graph is most of a short
+// command's time and of the daemon's start. Next to the code it caches (node_modules/.cache), so
+// only who can change the code can change the cache; NODE_COMPILE_CACHE overrides the place and
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off. It never throws: a cache that cannot be written is
+// simply not used.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.(
+  process.env.NODE_COMPILE_CACHE ?? new URL('../node_modules/.cache/agentforge', import.meta.url).pathname,
+);
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv);

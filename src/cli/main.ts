@@ -7,20 +7,54 @@ import { BUILD } from '../version.js';
 import { createCtx, type Ctx } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { createOut, type OutputFormat } from './output.js';
-import { registerBasics } from './commands/basics.js';
-import { registerConfig } from './commands/config.js';
-import { registerDaemon } from './commands/daemon.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerLogs } from './commands/logs.js';
-import { registerAgent } from './commands/agent.js';
-import { registerSession } from './commands/session.js';
-import { registerGroup } from './commands/group.js';
-import { registerTask } from './commands/task.js';
-import { registerMcpBridge } from './commands/mcp-bridge.js';
-import { registerService } from './commands/service.js';
-import { registerBackup } from './commands/backup.js';
-import { registerDashboard } from './commands/dashboard.js';
-import { registerOutbox } from './commands/outbox.js';
+
+type Register = (program: Command, ctx: () => Ctx) => void;
+
+/**
+ * Which module registers which top-level command. Only the module of the command being run is
+ * loaded (help, an unknown or no command load them all), so `status` does not pay for `chat`'s
+ * readline, `doctor`'s checks or the daemon: the CLI's start-up is most of a short command's time.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  init: async () => (await import('./commands/basics.js')).registerBasics,
+  status: async () => (await import('./commands/basics.js')).registerBasics,
+  version: async () => (await import('./commands/basics.js')).registerBasics,
+  daemon: async () => (await import('./commands/daemon.js')).registerDaemon,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+  config: async () => (await import('./commands/config.js')).registerConfig,
+  logs: async () => (await import('./commands/logs.js')).registerLogs,
+  session: async () => (await import('./commands/session.js')).registerSession,
+  agent: async () => (await import('./commands/agent.js')).registerAgent,
+  chat: async () => (await import('./commands/agent.js')).registerAgent,
+  group: async () => (await import('./commands/group.js')).registerGroup,
+  send: async () => (await import('./commands/group.js')).registerGroup,
+  task: async () => (await import('./commands/task.js')).registerTask,
+  'mcp-bridge': async () => (await import('./commands/mcp-bridge.js')).registerMcpBridge,
+  service: async () => (await import('./commands/service.js')).registerService,
+  backup: async () => (await import('./commands/backup.js')).registerBackup,
+  dashboard: async () => (await import('./commands/dashboard.js')).registerDashboard,
+  outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
+};
+
+/** The command word: the first argument that is not the global `-o`/`--output` option. */
+export function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '-o' || a === '--output')
+      i++; // its value follows
+    else if (a.startsWith('--output=') || /^-o./.test(a)) continue;
+    else return a.startsWith('-') ? undefined : a; // -h, -V, --help: everything is needed
+  }
+  return undefined;
+}
+
+/** The registrars to run, in the order help lists them: one for a known command, else all. */
+async function registrars(args: readonly string[]): Promise<Register[]> {
+  const word = commandWord(args);
+  const one = word !== undefined && Object.hasOwn(COMMANDS, word) ? COMMANDS[word] : undefined;
+  if (one !== undefined) return [await one()];
+  return [...new Set(await Promise.all(Object.values(COMMANDS).map((load) => load())))];
+}
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // `agentforge status | head -3`: a reader that goes away is not an error worth a stack trace.
@@ -41,20 +75,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     ctx ??= createCtx(createOut(program.opts<{ output: OutputFormat }>().output), env);
     return ctx;
   };
-  registerBasics(program, getCtx);
-  registerDaemon(program, getCtx);
-  registerDoctor(program, getCtx);
-  registerConfig(program, getCtx);
-  registerLogs(program, getCtx);
-  registerSession(program, getCtx);
-  registerAgent(program, getCtx);
-  registerGroup(program, getCtx);
-  registerTask(program, getCtx);
-  registerMcpBridge(program, getCtx);
-  registerService(program, getCtx);
-  registerBackup(program, getCtx);
-  registerDashboard(program, getCtx);
-  registerOutbox(program, getCtx);
+  for (const register of await registrars(argv.slice(2))) register(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

@@ -99,7 +99,9 @@ async function boot(
   const { stores, runId, previousRun } = openStores(paths.db, startedAt, log, cleanup);
 
   // 3. Supervision: the tools agents call, the supervisor, recovery of a killed daemon's agents.
-  const timezone = config.scheduler.timezone ?? systemTimezone();
+  // Asked on first need: the system zone comes from ICU, whose first use costs the boot tens of ms.
+  let zone: string | undefined;
+  const timezone = (): string => (zone ??= config.scheduler.timezone ?? systemTimezone());
   const tasks = new TaskService(stores.tasks, timezone);
   const folderInUse = folderInUseAt(paths.groups, stores.sessions);
   const outboxFiles = new OutboxFiles(join(paths.home, 'outbox-files'));
@@ -137,10 +139,12 @@ async function boot(
   });
   supervisor.on('agent-stopped', ({ sessionId }) => tools.revoke(sessionId));
   tools.onRecord(({ sessionId, kind, data }) => supervisor.record(sessionId, kind, data));
-  // Probed once, in the constructor; an agent that falls back says so here, in status and doctor.
-  for (const d of supervisor.sandboxes())
-    if (!d.sandboxed && d.mode !== 'none')
-      log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
+  // Probed once, in the background; an agent that falls back says so when known, in status and doctor.
+  void supervisor.sandboxesProbed().then((decisions) => {
+    for (const d of decisions)
+      if (!d.sandboxed && d.mode !== 'none')
+        log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
+  });
   // Recovery: agents a killed daemon left running are found by recorded pgid + start time.
   const orphans = supervisor.recoverOrphans();
   if (orphans > 0) log.warn({ orphans }, 'killed orphaned agent processes');

@@ -28,12 +28,24 @@ export class TaskError extends Error {
 export class TaskService {
   readonly #listeners: Array<() => void> = [];
 
+  #defaultTimezone: string | (() => string);
+
+  /**
+   * `defaultTimezone` may be a function, asked when a task first needs it: the system zone comes
+   * from ICU (Intl), whose first use would otherwise cost the daemon's boot tens of ms.
+   */
   constructor(
     private readonly repo: TasksRepo,
-    private readonly defaultTimezone: string,
+    defaultTimezone: string | (() => string),
     onChange?: () => void,
   ) {
+    this.#defaultTimezone = defaultTimezone;
     if (onChange !== undefined) this.#listeners.push(onChange);
+  }
+
+  private get defaultTimezone(): string {
+    if (typeof this.#defaultTimezone === 'function') this.#defaultTimezone = this.#defaultTimezone();
+    return this.#defaultTimezone;
   }
 
   /** Called after every change to the task table (the scheduler re-arms its timer). */

@@ -5,7 +5,7 @@
  * names what to change: bwrap missing, user namespaces disabled by the kernel, or the settings of
  * the systemd unit the daemon runs under.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolveCommand, type AgentSpec } from './agents.js';
 
@@ -25,25 +25,74 @@ export function probeSandbox(env: NodeJS.ProcessEnv = process.env): SandboxProbe
   const key = env['PATH'] ?? '';
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const result = runProbe(env);
+  const bwrap = resolveCommand('bwrap', env['PATH'] ?? '');
+  const result =
+    bwrap === undefined
+      ? NOT_INSTALLED
+      : judge(
+          bwrap,
+          spawnSync(bwrap, PROBE_ARGS, {
+            ...PROBE_OPTIONS,
+            stdio: ['ignore', 'ignore', 'pipe'],
+            encoding: 'utf8',
+          }),
+          env,
+        );
   cache.set(key, result);
   return result;
 }
 
-function runProbe(env: NodeJS.ProcessEnv): SandboxProbe {
+/**
+ * The same probe without blocking the event loop: the daemon starts it at boot and goes on, so
+ * the sandbox's start-up (namespaces, mounts) is not part of the time to ready.
+ */
+export async function probeSandboxAsync(env: NodeJS.ProcessEnv = process.env): Promise<SandboxProbe> {
+  const key = env['PATH'] ?? '';
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
   const bwrap = resolveCommand('bwrap', env['PATH'] ?? '');
-  if (bwrap === undefined) {
-    return {
-      ok: false,
-      reason: 'bubblewrap (bwrap) is not installed or not on PATH',
-      fix: 'install it (Debian/Ubuntu: apt-get install bubblewrap)',
-    };
-  }
-  const r = spawnSync(
-    bwrap,
-    ['--ro-bind', '/', '/', '--proc', '/proc', '--unshare-pid', '--die-with-parent', '--', 'true'],
-    { timeout: PROBE_TIMEOUT_MS, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: {} },
-  );
+  const result =
+    bwrap === undefined
+      ? NOT_INSTALLED
+      : judge(
+          bwrap,
+          await new Promise<ProbeRun>((done) => {
+            execFile(bwrap, PROBE_ARGS, { ...PROBE_OPTIONS, encoding: 'utf8' }, (err, _out, stderr) => {
+              if (err === null) return done({ status: 0, stderr });
+              if (typeof err.code === 'number') return done({ status: err.code, stderr });
+              done({ status: null, stderr, error: err.killed ? new Error('timed out') : err });
+            });
+          }),
+          env,
+        );
+  const raced = cache.get(key); // a synchronous probe may have answered meanwhile: one answer
+  if (raced !== undefined) return raced;
+  cache.set(key, result);
+  return result;
+}
+
+const PROBE_ARGS = [
+  '--ro-bind',
+  '/',
+  '/',
+  '--proc',
+  '/proc',
+  '--unshare-pid',
+  '--die-with-parent',
+  '--',
+  'true',
+];
+const PROBE_OPTIONS = { timeout: PROBE_TIMEOUT_MS, env: {} };
+
+const NOT_INSTALLED: SandboxProbe = {
+  ok: false,
+  reason: 'bubblewrap (bwrap) is not installed or not on PATH',
+  fix: 'install it (Debian/Ubuntu: apt-get install bubblewrap)',
+};
+
+type ProbeRun = { readonly status: number | null; readonly stderr: string | null; readonly error?: Error };
+
+function judge(bwrap: string, r: ProbeRun, env: NodeJS.ProcessEnv): SandboxProbe {
   if (r.status === 0) return { ok: true, bwrap };
   const said = (r.stderr ?? '').trim().split('\n')[0] ?? '';
   const what =

@@ -25,7 +25,13 @@ import { agentLaunch, asSandboxFailure } from './acp/launch.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import type { SandboxGuard } from '../config/sandbox-paths.js';
-import { probeSandbox, sandboxDecision, type SandboxDecision, type SandboxProbe } from './sandbox-probe.js';
+import {
+  probeSandbox,
+  probeSandboxAsync,
+  sandboxDecision,
+  type SandboxDecision,
+  type SandboxProbe,
+} from './sandbox-probe.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
 
 export type SupervisorDeps = {
@@ -57,14 +63,35 @@ export class Supervisor {
   /** One id source for every session: a request id names one request in the whole daemon. */
   readonly #requestIds = new RequestIds();
   readonly memoryCap: MemoryCapMethod = memoryCapMethod();
-  readonly sandboxProbe: SandboxProbe;
+  #sandboxProbe: SandboxProbe | undefined;
+  readonly #sandboxProbed: Promise<SandboxProbe>;
   readonly #bus: SupervisorEvents;
   #closing = false;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.#bus = new SupervisorEvents(deps.log);
     this.slots = new AgentSlots(deps.maxConcurrent, () => this.#evictIdle());
-    this.sandboxProbe = deps.sandboxProbe ?? probeSandbox(deps.env);
+    this.#sandboxProbe = deps.sandboxProbe;
+    this.#sandboxProbed =
+      deps.sandboxProbe !== undefined
+        ? Promise.resolve(deps.sandboxProbe)
+        : probeSandboxAsync(deps.env).then((p) => (this.#sandboxProbe ??= p));
+  }
+
+  /**
+   * Whether bubblewrap runs here. Probed once, in the background from construction on (waiting
+   * for its child process was the largest part of the daemon's time to ready); whoever needs the
+   * answer before that finished probes synchronously, and both see the same cached answer.
+   */
+  get sandboxProbe(): SandboxProbe {
+    this.#sandboxProbe ??= probeSandbox(this.deps.env);
+    return this.#sandboxProbe;
+  }
+
+  /** Every agent's sandbox, once the background probe has answered (the boot's warnings). */
+  async sandboxesProbed(): Promise<SandboxDecision[]> {
+    await this.#sandboxProbed;
+    return this.sandboxes();
   }
 
   /** Subscribes to what happens to sessions (supervisor-events.ts); returns the unsubscribe. */
@@ -305,6 +332,8 @@ export class Supervisor {
   }
 
   async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
+    // The background probe, not a second synchronous one, when the first agent starts right after boot.
+    const probe = await this.#sandboxProbed;
     // Once shutdown began no agent may start: it would outlive the drain and hold the process.
     if (this.#closing) throw new SessionError('cancelled', 'the daemon is shutting down');
     if (spec.missing === true) {
@@ -317,7 +346,7 @@ export class Supervisor {
       env: this.deps.env,
       agentsDir: this.deps.agentsDir,
       workspace: s.row.workspace,
-      probe: this.sandboxProbe,
+      probe: this.#sandboxProbe ?? probe,
       guard: this.deps.sandboxGuard,
       memoryCap: this.memoryCap,
     });
