@@ -40,7 +40,7 @@ export type MessageRow = {
 };
 
 export function messageFiles(row: Pick<MessageRow, 'attachments'>): MessageFile[] {
-  return row.attachments === null ? [] : (JSON.parse(row.attachments) as MessageFile[]);
+  return row.attachments == null ? [] : (JSON.parse(row.attachments) as MessageFile[]);
 }
 
 export type NewMessage = {

@@ -291,24 +291,6 @@ export class FakeTelegram {
     const bot = this.#bots.get(token ?? '');
     if (bot === undefined)
       return reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
-    // Pool bots only send: they must never poll (that would steal the main bot's updates).
-    if (token !== FAKE_TOKEN && (method === 'getUpdates' || method === 'deleteWebhook'))
-      return reply(res, 409, {
-        ok: false,
-        error_code: 409,
-        description: 'Conflict: a pool bot must not poll',
-      });
-    if (method === 'getMe') return ok(res, bot);
-    if (method === 'setMyName') {
-      this.names.push({ token: token!, name: String(params['name']) });
-      return ok(res, true);
-    }
-    if (method === 'sendMessage' && this.notMember.has(`${token}:${String(params['chat_id'])}`))
-      return reply(res, 403, {
-        ok: false,
-        error_code: 403,
-        description: 'Forbidden: bot is not a member of the group chat',
-      });
     const fault = this.#faults.get(method)?.shift();
     if (fault !== undefined) {
       if (fault.kind === 'stall') {
@@ -331,6 +313,24 @@ export class FakeTelegram {
       }
       await new Promise((r) => setTimeout(r, fault.ms));
     }
+    // Pool bots only send: they must never poll (that would steal the main bot's updates).
+    if (token !== FAKE_TOKEN && (method === 'getUpdates' || method === 'deleteWebhook'))
+      return reply(res, 409, {
+        ok: false,
+        error_code: 409,
+        description: 'Conflict: a pool bot must not poll',
+      });
+    if (method === 'getMe') return ok(res, bot);
+    if (method === 'setMyName') {
+      this.names.push({ token: token!, name: String(params['name']) });
+      return ok(res, true);
+    }
+    if (method === 'sendMessage' && this.notMember.has(`${token}:${String(params['chat_id'])}`))
+      return reply(res, 403, {
+        ok: false,
+        error_code: 403,
+        description: 'Forbidden: bot is not a member of the group chat',
+      });
     this.#dispatch(method, params, res, token!);
   }
 
