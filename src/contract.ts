@@ -27,6 +27,8 @@ export type ChannelStatus = {
   readonly error: string | null;
   /** What else the channel reports (e-mail: account, mailbox, IDLE alive, UID cursor, SMTP error). */
   readonly details?: Readonly<Record<string, string | number | boolean | null>>;
+  /** Telegram's bot pool: which bot speaks for which sender (send_message's `sender`). */
+  readonly bot_pool?: ReadonlyArray<{ readonly sender: string; readonly bot: string }>;
 };
 
 export type Status = {

@@ -27,9 +27,18 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
     return s;
   };
   return {
-    async run(group, prompt) {
+    cancel(folder) {
+      const id = groups.get(folder)?.session_id;
+      if (id === null || id === undefined) return false;
+      try {
+        return supervisor.get(id).stopTurn();
+      } catch {
+        return false;
+      }
+    },
+    async run(group, prompt, images = []) {
       // A failed turn rejects with a SessionError, which is a Failure with its kind (failures.ts).
-      const result = await sessionFor(group.folder, group.agent).prompt(prompt);
+      const result = await sessionFor(group.folder, group.agent).prompt(prompt, 'queue', images);
       return result.reply;
     },
   };

@@ -4,8 +4,10 @@
  * Shutdown runs the same list backwards.
  */
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { bindApi, type Listeners } from '../api/serve.js';
 import { initHome } from '../config/home.js';
+import { OutboxFiles } from '../router/outbox-files.js';
 import { loadConfig, secretFiles, type Config } from '../config/load.js';
 import { homePaths } from '../config/paths.js';
 import { acquireLock, type Lock } from '../instance/lock.js';
@@ -102,10 +104,15 @@ async function boot(
   const timezone = (): string => (zone ??= config.scheduler.timezone ?? systemTimezone());
   const tasks = new TaskService(stores.tasks, timezone);
   const folderInUse = folderInUseAt(paths.groups, stores.sessions);
+  const outboxFiles = new OutboxFiles(join(paths.home, 'outbox-files'));
   const tools = await createToolAccess({
     stores,
     tasks,
     folderInUse,
+    files: {
+      store: outboxFiles,
+      maxBytes: Math.floor(config.channels.telegram.max_upload_mb * 1024 * 1024),
+    },
     log: root.log.child({ component: 'tools' }),
   });
   cleanup.unshift(() => tools.close());
@@ -149,6 +156,7 @@ async function boot(
     reason: 'store_unavailable',
   }));
   const chat = await createChat({
+    outboxFiles,
     stores,
     config,
     supervisor,

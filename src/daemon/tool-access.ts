@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { AgentCapabilities, McpServer } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import type { TaskService } from '../scheduler/tasks.js';
+import type { OutboxFiles } from '../router/outbox-files.js';
 import type { Stores } from '../store/store.js';
+import { sendFileTool } from './send-file.js';
 import { serveTools, type ToolEndpoint } from '../tools/http.js';
 import { ToolRateLimit, ToolTokens, type Caller } from '../tools/identity.js';
 
@@ -43,6 +45,8 @@ export async function createToolAccess(deps: {
   stores: Stores;
   tasks: TaskService;
   folderInUse: (folder: string) => boolean;
+  /** send_file's copies (shared with the outbox worker) and its size cap. */
+  files?: { store: OutboxFiles; maxBytes: number };
   log: Logger;
 }): Promise<ToolAccess> {
   const { stores } = deps;
@@ -72,6 +76,10 @@ export async function createToolAccess(deps: {
         tasks: deps.tasks,
         taskRows: stores.tasks,
         allow: (c) => rate.allow(c.sessionId),
+        sendFile:
+          deps.files === undefined
+            ? undefined
+            : sendFileTool({ stores, files: deps.files.store, maxBytes: deps.files.maxBytes }),
         recordCall: (c, name, args) =>
           record({ sessionId: c.sessionId, kind: 'tool_call', data: { name, args: capped(args) } }),
         record: (c, name, _args, result) =>

@@ -11,6 +11,7 @@ export type DemoCommand =
   | { kind: 'echo'; text: string }
   | { kind: 'prompt'; text: string }
   | { kind: 'stream'; chunks: number; pauseMs?: number }
+  | { kind: 'blocks' }
   | { kind: 'ask'; title: string; toolKind: string }
   | { kind: 'read'; path: string }
   | { kind: 'write'; path: string; text: string }
@@ -34,6 +35,7 @@ export const DEMO_HELP = [
   'echo TEXT            reply TEXT (in a chat, followed by the earlier messages I was given)',
   'prompt               reply with the whole prompt I was given',
   'stream N [MS]        reply in N chunks (MS ms apart, default 0)',
+  'blocks               reply with the content blocks of my prompt (type, MIME type, size)',
   'ask [KIND] TITLE     ask permission for a tool call (KIND: read, edit, execute …)',
   'read PATH            read a file through the client',
   'write PATH TEXT      write a file through the client',
@@ -65,9 +67,15 @@ const TOOL_KINDS = new Set([
   'other',
 ]);
 
+/** "[photo] ", "[document: x.pdf] " … that the daemon puts before a caption. */
+const MEDIA_PLACEHOLDER = /^\[(?:photo|voice|video|video note|audio|document|sticker|animation)[^\]]*\]\s*/;
+
 export function parseCommand(prompt: string): DemoCommand {
   const chat = parseChatPrompt(prompt);
-  const cmd = parseOne(chat?.text ?? prompt);
+  const text = chat?.text ?? prompt;
+  // A caption under a photo can be a command ("[photo] blocks"); anything else stays chat as sent.
+  let cmd = parseOne(text.replace(MEDIA_PLACEHOLDER, ''));
+  if (cmd.kind === 'chat') cmd = parseOne(text);
   if (cmd.kind === 'prompt') return { kind: 'prompt', text: prompt };
   if (cmd.kind === 'echo' && chat !== undefined && chat.rest !== '')
     return { kind: 'echo', text: `${cmd.text}\n\n${chat.rest}` };
@@ -95,6 +103,8 @@ function parseOne(prompt: string): DemoCommand {
         ? { kind: 'stream', chunks, pauseMs: Math.min(pause, 60_000) }
         : { kind: 'stream', chunks };
     }
+    case 'blocks':
+      return { kind: 'blocks' };
     case 'ask': {
       const first = rest[0] ?? '';
       if (TOOL_KINDS.has(first))

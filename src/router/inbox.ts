@@ -12,7 +12,9 @@ import type { GroupRow, GroupsRepo } from '../store/groups-repo.js';
 import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
-import type { InboundMessage, InboundSink } from './ports.js';
+import { routePress, type ActionHandler } from './button-actions.js';
+import { parseCommand, runCommand, type Command, type CommandPort } from './chat-commands.js';
+import type { ButtonPress, InboundMessage, InboundSink, PressAnswer } from './ports.js';
 
 /** `approve pk7m2qx` / `deny pk7m2qx`; the id's shape is REQUEST_ID_RE (sessions/request-ids.ts). */
 const APPROVAL_RE = /^\s*(approve|deny)\s+(p[a-km-np-z2-9]{6})\s*$/i;
@@ -26,6 +28,9 @@ type Answer = {
   readonly id: string;
   readonly allow: boolean;
 };
+
+/** What stored messages ask the daemon to do once the batch is committed. */
+type Deferred = { readonly answers: Answer[]; readonly commands: Command[] };
 
 export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
 
@@ -50,6 +55,12 @@ export type InboxDeps = {
   readonly approvals?: (groupFolder: string, requestId: string, allow: boolean, decidedBy: string) => boolean;
   /** Whether this sender may answer permission requests (`[channels.telegram] approvers`). */
   readonly isApprover?: (channel: string, senderId: string) => boolean;
+  /** `/stop`, `/new`, `/status` (chat-commands.ts); without it they are ordinary messages. */
+  readonly commands?: CommandPort;
+  /** The bot's own @name, so `/stop@other_bot` is left to the other bot. */
+  readonly botMention?: () => string | null;
+  /** What button presses do, by action kind (button-actions.ts). */
+  readonly actions?: ReadonlyMap<string, ActionHandler>;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
 };
@@ -96,17 +107,28 @@ export class Inbox implements InboundSink {
 
   accept(batch: readonly InboundMessage[]): void {
     const queued = new Set<string>();
-    const answers: Answer[] = [];
+    const later: Deferred = { answers: [], commands: [] };
     this.deps.db.transaction(() => {
       for (const m of batch) {
-        if (this.#oneSafely(m, answers) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
+        if (this.#oneSafely(m, later) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
       }
     })();
     // Only now, with the messages durably stored (so a redelivered copy is known as one), do the
     // answers act: an agent told "allow" cannot be told otherwise by a rolled-back transaction.
-    for (const a of answers) this.#answer(a);
+    for (const a of later.answers) this.#answer(a);
+    for (const c of later.commands) this.#command(c);
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
+  }
+
+  /** A button press: routed by its action id to the handler of its kind, and answered. */
+  press(p: ButtonPress): PressAnswer {
+    return routePress(p, {
+      groups: this.deps.groups,
+      actions: this.deps.actions ?? new Map(),
+      isApprover: (channel, senderId) => this.deps.isApprover?.(channel, senderId) === true,
+      log: this.deps.log,
+    });
   }
 
   #now(): number {
@@ -125,12 +147,12 @@ export class Inbox implements InboundSink {
    */
   #oneSafely(
     m: InboundMessage,
-    answers: Answer[],
+    later: Deferred,
   ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' | 'rejected' {
     const why = malformed(m);
     if (why !== undefined) return this.#reject(m, why);
     try {
-      return this.deps.db.transaction(() => this.#one(m, answers))();
+      return this.deps.db.transaction(() => this.#one(m, later))();
     } catch (err) {
       if (!isDataError(err)) throw err;
       return this.#reject(m, (err as Error).message);
@@ -163,7 +185,7 @@ export class Inbox implements InboundSink {
 
   #one(
     m: InboundMessage,
-    answers: Answer[],
+    later: Deferred,
   ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' {
     let group = this.#groupFor(m);
     let triggered: boolean;
@@ -201,6 +223,8 @@ export class Inbox implements InboundSink {
     // "approve <id>" / "deny <id>" answers a permission request the agent put to this chat. It is
     // kept as context and starts no turn, whoever sent it: it is never an instruction to the agent.
     const approval = APPROVAL_RE.exec(m.text);
+    const command =
+      this.deps.commands === undefined ? undefined : parseCommand(m.text, this.deps.botMention?.() ?? null);
     const stored = this.deps.messages.insert({
       channel: m.channel,
       chatId: m.chatId,
@@ -210,17 +234,23 @@ export class Inbox implements InboundSink {
       senderName: m.senderName,
       text: m.text,
       ts: m.ts,
-      triggered: triggered && approval === null,
+      triggered: triggered && approval === null && command === undefined,
       thread: m.thread ?? null,
       details: m.details == null ? null : JSON.stringify(m.details),
+      attachments: m.files,
     });
     if (!stored) {
       this.stats.duplicates++;
       return 'duplicate';
     }
     this.stats.accepted++;
+    if (command !== undefined) {
+      const approver = this.deps.isApprover?.(m.channel, m.senderId) === true;
+      later.commands.push({ name: command, m, group, approver });
+      return 'answer';
+    }
     if (approval !== null) {
-      answers.push({
+      later.answers.push({
         m,
         group,
         id: approval[2]!.toLowerCase(),
@@ -229,6 +259,29 @@ export class Inbox implements InboundSink {
       return 'answer';
     }
     return triggered ? 'queued' : 'context';
+  }
+
+  /** Runs one stored command and queues its reply (in a group, as a reply to the command). */
+  #command(c: Command): void {
+    const port = this.deps.commands;
+    if (port === undefined) return;
+    try {
+      const text = runCommand(c, port);
+      this.deps.log.info({ group: c.group.folder, command: c.name, user: c.m.senderId }, 'chat command');
+      this.deps.outbox.add(
+        {
+          channel: c.m.channel,
+          chatId: c.m.chatId,
+          groupFolder: c.group.folder,
+          source: 'system',
+          text,
+          replyTo: c.m.chatType === 'private' ? null : c.m.messageId,
+        },
+        this.#now(),
+      );
+    } catch (err) {
+      this.deps.log.error({ err, group: c.group.folder, command: c.name }, 'chat command failed');
+    }
   }
 
   /** Acts on one stored approval message; true when it put a reply in the outbox. */

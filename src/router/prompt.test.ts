@@ -25,6 +25,7 @@ function row(text: string, over: Partial<MessageRow> = {}): MessageRow {
     answered_at: null,
     thread: null,
     details: null,
+    attachments: null,
     ...over,
   };
 }

@@ -19,6 +19,8 @@ import type { AgentSlots, Release } from './slots.js';
 
 /** The last few KB the agent wrote to stderr, kept for the per-turn error log. */
 export const STDERR_TAIL_BYTES = 8 * 1024;
+/** How long a cancelled turn may take to answer before its agent is stopped (`/stop`). */
+export const STOP_GRACE_MS = 3_000;
 
 export type SessionDeps = {
   readonly repo: SessionsRepo;
@@ -42,7 +44,15 @@ export type SessionDeps = {
   readonly requestIds?: RequestIds;
 };
 
-type Queued = { text: string; resolve: (r: TurnResult) => void; reject: (e: Error) => void };
+/** An image for the prompt; sent as ACP image content only to an agent that advertises images. */
+export type PromptImage = { readonly mimeType: string; readonly data: Buffer };
+
+type Queued = {
+  text: string;
+  images: readonly PromptImage[];
+  resolve: (r: TurnResult) => void;
+  reject: (e: Error) => void;
+};
 
 export type LiveState = 'cold' | 'starting' | 'idle' | 'busy';
 
@@ -115,7 +125,11 @@ export class Session {
     return this.#queue.length;
   }
 
-  prompt(text: string, mode: 'queue' | 'interrupt' = 'queue'): Promise<TurnResult> {
+  prompt(
+    text: string,
+    mode: 'queue' | 'interrupt' = 'queue',
+    images: readonly PromptImage[] = [],
+  ): Promise<TurnResult> {
     const state = this.row.state;
     if (state === 'removed')
       throw new SessionRequestError('session_removed', `session ${this.id} was removed`);
@@ -127,7 +141,9 @@ export class Session {
         `session ${this.id} already has ${this.#queue.length} prompts waiting; try again later`,
       );
     }
-    const result = new Promise<TurnResult>((resolve, reject) => this.#queue.push({ text, resolve, reject }));
+    const result = new Promise<TurnResult>((resolve, reject) =>
+      this.#queue.push({ text, images, resolve, reject }),
+    );
     if (mode === 'interrupt' && this.#busy) this.cancel();
     void this.#pump();
     return result;
@@ -140,6 +156,21 @@ export class Session {
     void this.#live.conn.agent
       .notify('session/cancel', { sessionId: this.#live.acpSessionId })
       .catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Stops the running turn: ACP session/cancel first; an agent that has not ended the turn after
+   * `graceMs` is stopped (the turn fails `cancelled`). False when no turn runs.
+   */
+  stopTurn(graceMs = STOP_GRACE_MS): boolean {
+    const turn = this.#turn;
+    if (turn === undefined) return false;
+    this.cancel();
+    const timer = setTimeout(() => {
+      if (this.#turn === turn) turn.kill(new SessionError('cancelled', 'the turn was stopped'));
+    }, graceMs);
+    timer.unref();
     return true;
   }
 
@@ -192,7 +223,7 @@ export class Session {
     const turn = new Turn(this.row.turns + 1, this.#turnContext());
     this.#turn = turn;
     try {
-      next.resolve(await turn.run(next.text));
+      next.resolve(await turn.run(next.text, next.images));
     } catch (err) {
       next.reject(err as Error);
     } finally {

@@ -176,12 +176,8 @@ async function checkRegular(fh: FileHandle, requested: string): Promise<number> 
   return st.size;
 }
 
-export async function readWorkspaceFile(
-  workspace: string,
-  path: string,
-  line?: number | null,
-  limit?: number | null,
-): Promise<string> {
+/** A regular file inside the workspace, whole, as bytes; larger than `maxBytes` is refused unread. */
+export async function readWorkspaceBytes(workspace: string, path: string, maxBytes: number): Promise<Buffer> {
   const walk = await walkToParent(workspace, path, false);
   let fh: FileHandle;
   try {
@@ -195,13 +191,11 @@ export async function readWorkspaceFile(
   } finally {
     await walk.dir.close();
   }
-  let text: string;
   try {
     const size = await checkRegular(fh, path);
-    if (size > MAX_READ_BYTES)
-      throw new WorkspaceAccessError(`file ${path} is larger than ${MAX_READ_BYTES} bytes`);
+    if (size > maxBytes) throw new WorkspaceAccessError(`file ${path} is larger than ${maxBytes} bytes`);
     // One byte more than the cap: a file that grew since fstat is noticed, never read whole.
-    const buf = Buffer.alloc(Math.min(size, MAX_READ_BYTES) + 1);
+    const buf = Buffer.alloc(Math.min(size, maxBytes) + 1);
     let got = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
@@ -209,22 +203,34 @@ export async function readWorkspaceFile(
       got += bytesRead;
       if (got === buf.length) break;
     }
-    if (got > MAX_READ_BYTES)
-      throw new WorkspaceAccessError(`file ${path} is larger than ${MAX_READ_BYTES} bytes`);
-    text = buf.subarray(0, got).toString('utf8');
+    if (got > maxBytes) throw new WorkspaceAccessError(`file ${path} is larger than ${maxBytes} bytes`);
+    return buf.subarray(0, got);
   } catch (err) {
     if (err instanceof WorkspaceAccessError) throw err;
     throw new WorkspaceAccessError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   } finally {
     await fh.close();
   }
+}
+
+export async function readWorkspaceFile(
+  workspace: string,
+  path: string,
+  line?: number | null,
+  limit?: number | null,
+): Promise<string> {
+  const text = (await readWorkspaceBytes(workspace, path, MAX_READ_BYTES)).toString('utf8');
   if (line == null && limit == null) return text;
   const lines = text.split('\n');
   const start = Math.max(0, (line ?? 1) - 1);
   return lines.slice(start, limit == null ? undefined : start + limit).join('\n');
 }
 
-export async function writeWorkspaceFile(workspace: string, path: string, content: string): Promise<void> {
+export async function writeWorkspaceFile(
+  workspace: string,
+  path: string,
+  content: string | Uint8Array,
+): Promise<void> {
   const walk = await walkToParent(workspace, path, true);
   let fh: FileHandle;
   try {

@@ -5,6 +5,20 @@
  */
 import { sql, type Db } from './db.js';
 
+/**
+ * A file that came with a message (migration 008), as the channel described it; `path` (inside the
+ * group's workspace) once downloaded, or `skipped` saying why it was not.
+ */
+export type MessageFile = {
+  readonly kind: 'photo' | 'document' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation';
+  readonly fileId: string;
+  readonly name: string | null;
+  readonly mime: string | null;
+  readonly size: number | null;
+  path?: string;
+  skipped?: string;
+};
+
 export type MessageRow = {
   readonly id: number;
   readonly channel: string;
@@ -25,7 +39,13 @@ export type MessageRow = {
   readonly thread: string | null;
   /** JSON of the channel's MessageDetails (subject, attachments), or null. */
   readonly details: string | null;
+  /** JSON MessageFile[]. */
+  readonly attachments: string | null;
 };
+
+export function messageFiles(row: Pick<MessageRow, 'attachments'>): MessageFile[] {
+  return row.attachments == null ? [] : (JSON.parse(row.attachments) as MessageFile[]);
+}
 
 export type NewMessage = {
   channel: string;
@@ -39,6 +59,7 @@ export type NewMessage = {
   triggered: boolean;
   thread?: string | null;
   details?: string | null;
+  attachments?: readonly MessageFile[];
 };
 
 export class MessagesRepo {
@@ -48,8 +69,8 @@ export class MessagesRepo {
   insert(m: NewMessage): boolean {
     const res = sql(
       this.db,
-      `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status, thread, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status, thread, details, attachments)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       m.channel,
       m.chatId,
@@ -63,6 +84,7 @@ export class MessagesRepo {
       m.triggered ? 'queued' : 'context',
       m.thread ?? null,
       m.details ?? null,
+      m.attachments === undefined || m.attachments.length === 0 ? null : JSON.stringify(m.attachments),
     );
     return res.changes > 0;
   }
@@ -122,6 +144,11 @@ export class MessagesRepo {
     this.db.transaction(() => ids.forEach((id) => stmt.run(id)))();
   }
 
+  /** The files of a message after a download attempt (paths, or why one was skipped). */
+  setFiles(id: number, files: readonly MessageFile[]): void {
+    sql(this.db, 'UPDATE messages SET attachments = ? WHERE id = ?').run(JSON.stringify(files), id);
+  }
+
   markDone(ids: readonly number[], now: number): void {
     const stmt = sql(this.db, "UPDATE messages SET status = 'done', answered_at = ? WHERE id = ?");
     for (const id of ids) stmt.run(now, id);
@@ -158,6 +185,16 @@ export class MessagesRepo {
       this.db,
       "UPDATE messages SET status = CASE WHEN triggered = 1 THEN 'queued' ELSE 'context' END, next_attempt_at = 0 WHERE status = 'processing'",
     ).run().changes;
+  }
+
+  /** Messages of a group waiting for or in a turn. */
+  waitingFor(group: string): number {
+    return (
+      sql(
+        this.db,
+        "SELECT COUNT(*) AS n FROM messages WHERE group_folder = ? AND status IN ('queued', 'processing')",
+      ).get(group) as { n: number }
+    ).n;
   }
 
   counts(): Record<string, number> {

@@ -7,6 +7,8 @@ import { MessagesRepo } from './messages-repo.js';
 import { migrate } from './migrate.js';
 import { OutboxRepo } from './outbox-repo.js';
 import { PairingRepo } from './pairing-repo.js';
+import { PoolRepo } from './pool-repo.js';
+import { PreviewsRepo } from './previews-repo.js';
 import { SessionsRepo } from './sessions-repo.js';
 import { TasksRepo } from './tasks-repo.js';
 import { GLOBAL_MIGRATIONS } from './migrations/index.js';
@@ -31,6 +33,8 @@ export type Stores = {
   readonly messages: MessagesRepo;
   readonly outbox: OutboxRepo;
   readonly pairing: PairingRepo;
+  readonly previews: PreviewsRepo;
+  readonly pool: PoolRepo;
   readonly kv: KvRepo;
   readonly tasks: TasksRepo;
 };
@@ -44,6 +48,8 @@ export function createStores(db: Db): Stores {
     messages: new MessagesRepo(db),
     outbox: new OutboxRepo(db),
     pairing: new PairingRepo(db),
+    previews: new PreviewsRepo(db),
+    pool: new PoolRepo(db),
     kv: new KvRepo(db),
     tasks: new TasksRepo(db),
   };

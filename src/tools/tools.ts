@@ -29,7 +29,15 @@ export type ToolDeps = {
   readonly recordCall: (caller: Caller, tool: string, args: unknown) => void;
   readonly record: (caller: Caller, tool: string, args: unknown, result: CallToolResult) => void;
   readonly allow: (caller: Caller) => boolean;
+  /**
+   * send_file: copies a file of the caller's workspace (confined like fs/*) into the outbox and
+   * queues it for the group's chat; throws ToolRefusal with what to do when it cannot.
+   */
+  readonly sendFile?: (caller: Caller, path: string, caption: string | undefined) => Promise<string>;
 };
+
+/** A refusal a dependency raises; its message is what the agent reads. */
+export class ToolRefusal extends Error {}
 
 class Refused extends Error {}
 
@@ -79,19 +87,20 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
     name: string,
     description: string,
     shape: S,
-    run: (args: z.infer<z.ZodObject<S>>) => string,
+    run: (args: z.infer<z.ZodObject<S>>) => string | Promise<string>,
   ) => {
     // The SDK has validated `args` against `shape` before calling us; its generic callback type
     // does not survive our generic wrapper, hence the cast.
-    const handler = (args: unknown): CallToolResult => {
+    const handler = async (args: unknown): Promise<CallToolResult> => {
       // Over the limit nothing is recorded: a flood must cost the event log nothing.
       if (!deps.allow(caller)) return fail('refused: too many tool calls from this session; wait a minute');
       deps.recordCall(caller, name, args);
       let result: CallToolResult;
       try {
-        result = ok(run(args as z.infer<z.ZodObject<S>>));
+        result = ok(await run(args as z.infer<z.ZodObject<S>>));
       } catch (err) {
-        if (err instanceof Refused || err instanceof TaskError) result = fail(err.message);
+        if (err instanceof Refused || err instanceof TaskError || err instanceof ToolRefusal)
+          result = fail(err.message);
         else result = fail(`error: ${(err as Error).message}`);
       }
       deps.record(caller, name, args, result);
@@ -129,6 +138,16 @@ export function buildToolServer(caller: Caller, deps: ToolDeps): McpServer {
       return `queued message #${id} for delivery to ${group.folder}`;
     },
   );
+
+  if (deps.sendFile !== undefined) {
+    const sendFile = deps.sendFile;
+    tool(
+      'send_file',
+      "Send a file from this session's workspace to the group's chat (images as photos, anything else as a document).",
+      { path: z.string().min(1).max(4096), caption: z.string().max(1024).optional() },
+      (a) => sendFile(caller, a.path, a.caption),
+    );
+  }
 
   tool(
     'schedule_task',

@@ -32,11 +32,13 @@ export async function startWithTelegram(
   extraConfig = '',
   configure?: (tg: FakeTelegram) => void,
   editConfig: (toml: string) => string = (t) => t,
+  /** More environment for the daemon, read after `configure` ran (e.g. pool bot tokens). */
+  env: NodeJS.ProcessEnv = {},
 ): Promise<TelegramSetup> {
   const tg = new FakeTelegram();
   await tg.start();
   configure?.(tg);
-  const h = makeHome({ env: { AF_TEST_TG_TOKEN: FAKE_TOKEN } });
+  const h = makeHome({ env: { AF_TEST_TG_TOKEN: FAKE_TOKEN, ...env } });
   await h.run(['init']);
   h.writeConfig(editConfig(telegramConfig(tg.apiRoot, extraConfig)));
   const pid = await startDaemon(h);

@@ -26,7 +26,7 @@ export class MailboxSync {
 
   constructor(
     private readonly opts: EmailOptions,
-    private readonly sink: InboundSink,
+    private readonly sink: Pick<InboundSink, 'accept'>,
   ) {
     this.account = `${opts.imap.user}@${opts.imap.host}`;
   }

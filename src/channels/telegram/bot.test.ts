@@ -52,7 +52,7 @@ function channel(over: Partial<TelegramOptions> = {}): TelegramChannel {
 
 async function started(over: Partial<TelegramOptions> = {}): Promise<TelegramChannel> {
   const c = channel(over);
-  await c.start({ accept: (b) => accept(b) });
+  await c.start({ accept: (b) => accept(b), press: () => ({ text: '', alert: false }) });
   return c;
 }
 
@@ -201,7 +201,7 @@ describe('TelegramChannel: status() and health()', () => {
       stallLimitMs: POLL_MS + 1_000 + 1_000, // poll_timeout + stall_threshold + grace
       receiveErrors: 0,
     });
-    await c.start({ accept: (b) => accept(b) });
+    await c.start({ accept: (b) => accept(b), press: () => ({ text: '', alert: false }) });
     // A long poll that is still open is the normal state: connected before the first answer.
     await waitUntil(() => c.status().connected, 'connected');
     tg.pushMessage({ chatId: 111, from: ANN, text: 'tick' });
