@@ -93,7 +93,7 @@ describe('TelegramChannel: receiving', () => {
     expect(tg.callsOf('deleteWebhook')[0]!.params).toEqual({ drop_pending_updates: false });
     expect(tg.callsOf('getUpdates')[0]!.params).toEqual({
       timeout: POLL_MS / 1000,
-      allowed_updates: ['message'],
+      allowed_updates: ['message', 'callback_query'],
     });
     expect(c.botMention).toBe('@forge_test_bot');
   });
@@ -276,7 +276,10 @@ describe('TelegramChannel: status() and health()', () => {
 describe('TelegramChannel: sending', () => {
   it('sends HTML and replies to the message it answers', async () => {
     const c = channel();
-    expect(await c.send('111', 'say **hi** <now>', { replyTo: '7' })).toEqual({ ok: true });
+    expect(await c.send('111', 'say **hi** <now>', { replyTo: '7' })).toMatchObject({
+      ok: true,
+      messageId: expect.any(String),
+    });
     const call = tg.callsOf('sendMessage')[0]!;
     expect(call.params).toMatchObject({
       chat_id: '111',
@@ -284,14 +287,14 @@ describe('TelegramChannel: sending', () => {
       text: 'say <b>hi</b> &lt;now&gt;',
       reply_parameters: { message_id: 7, allow_sending_without_reply: true },
     });
-    expect(await c.send('111', 'no reply', {})).toEqual({ ok: true });
+    expect(await c.send('111', 'no reply', {})).toMatchObject({ ok: true });
     expect(tg.callsOf('sendMessage')[1]!.params['reply_parameters']).toBeUndefined();
   });
 
   it('resends as plain text when Telegram rejects the formatting', async () => {
     tg.rejectEntities = true;
     const c = channel();
-    expect(await c.send('111', 'a <b>c', {})).toEqual({ ok: true });
+    expect(await c.send('111', 'a <b>c', {})).toMatchObject({ ok: true });
     expect(tg.sentTo(111).map((m) => [m.text, m.parse_mode])).toEqual([['a <b>c', undefined]]);
     expect(logs.find((l) => l.msg === 'telegram rejected formatting; resending as plain text')).toBeDefined();
   });
@@ -350,7 +353,7 @@ describe('TelegramChannel: sending', () => {
     const text = `${'<'.repeat(5_000)}\n${'&'.repeat(3_000)}`;
     const parts = splitMessage(text, c.maxMessageLength);
     expect(parts.map((p) => p.length)).toEqual([4096, 904 + 1 + 3_000]);
-    for (const p of parts) expect(await c.send('111', p, {})).toEqual({ ok: true });
+    for (const p of parts) expect(await c.send('111', p, {})).toMatchObject({ ok: true });
     // Each part's markup is far over 4096 characters; Telegram counts what the user sees.
     expect(tg.sentTo(111).map((m) => [m.text.length, m.parse_mode])).toEqual([
       [4096 * 4, 'HTML'],
