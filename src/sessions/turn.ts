@@ -73,6 +73,12 @@ export class Turn {
   /** Rejects with the first failure; raced against every step of the turn. */
   readonly #failed: Promise<never>;
   #kill: ((e: SessionError) => void) | undefined;
+  /**
+   * Set once the agent is live and about to get the prompt. Before that the agent's traffic is
+   * its start-up (a session/load replays the whole earlier conversation, a mode change announces
+   * itself): logged, but not this turn's reply nor its output.
+   */
+  #prompting = false;
 
   constructor(
     readonly number: number,
@@ -92,17 +98,19 @@ export class Turn {
 
   /** An update from the agent for this turn (already scrubbed). */
   update(update: SessionNotification['update']): void {
+    if (!this.#prompting) return;
     this.#reply.add(update);
     this.ctx.bus?.emit('turn-update', { ...this.ctx.ref, turn: this.number, update });
   }
 
   /** The agent asked for a permission mid-turn: a boundary between its messages. */
   permissionAsked(): void {
-    this.#reply.break();
+    if (this.#prompting) this.#reply.break();
   }
 
   /** Output accounting: past max_output_bytes the agent is stopped. */
   countBytes(n: number): void {
+    if (!this.#prompting) return;
     this.#outBytes += n;
     const max = this.ctx.agent.limits.maxOutputBytes;
     if (this.#outBytes > max)
@@ -140,6 +148,7 @@ export class Turn {
         this.abort(e);
         void live.stop(KILL_GRACE_MS, false);
       };
+      this.#prompting = true;
       timer = setTimeout(
         () =>
           this.#stop(
