@@ -42,7 +42,10 @@ export type SessionDeps = {
   readonly requestIds?: RequestIds;
 };
 
-type Queued = { text: string; resolve: (r: TurnResult) => void; reject: (e: Error) => void };
+type Queued = {
+  text: string;
+  taskId: string | null;
+  resolve: (r: TurnResult) => void; reject: (e: Error) => void };
 
 export type LiveState = 'cold' | 'starting' | 'idle' | 'busy';
 
@@ -110,7 +113,8 @@ export class Session {
     return this.#queue.length;
   }
 
-  prompt(text: string, mode: 'queue' | 'interrupt' = 'queue'): Promise<TurnResult> {
+  /** `taskId`: the scheduled task this prompt runs for (its usage is counted per task). */
+  prompt(text: string, mode: 'queue' | 'interrupt' = 'queue', taskId: string | null = null): Promise<TurnResult> {
     const state = this.row.state;
     if (state === 'removed')
       throw new SessionRequestError('session_removed', `session ${this.id} was removed`);
@@ -122,7 +126,7 @@ export class Session {
         `session ${this.id} already has ${this.#queue.length} prompts waiting; try again later`,
       );
     }
-    const result = new Promise<TurnResult>((resolve, reject) => this.#queue.push({ text, resolve, reject }));
+    const result = new Promise<TurnResult>((resolve, reject) => this.#queue.push({ text, taskId, resolve, reject }));
     if (mode === 'interrupt' && this.#busy) this.cancel();
     void this.#pump();
     return result;
@@ -182,7 +186,7 @@ export class Session {
     const next = this.#queue.shift();
     if (next === undefined) return;
     this.#busy = true;
-    const turn = new Turn(this.row.turns + 1, this.#turnContext());
+    const turn = new Turn(this.row.turns + 1, this.#turnContext(), next.taskId);
     this.#turn = turn;
     try {
       next.resolve(await turn.run(next.text));

@@ -9,6 +9,8 @@ import { OutboxRepo } from './outbox-repo.js';
 import { PairingRepo } from './pairing-repo.js';
 import { SessionsRepo } from './sessions-repo.js';
 import { TasksRepo } from './tasks-repo.js';
+import { UsageRepo } from './usage-repo.js';
+import { BudgetHoldsRepo } from './budget-holds-repo.js';
 import { GLOBAL_MIGRATIONS } from './migrations/index.js';
 
 export function openGlobalStore(path: string): { db: Db; applied: number[] } {
@@ -33,6 +35,8 @@ export type Stores = {
   readonly pairing: PairingRepo;
   readonly kv: KvRepo;
   readonly tasks: TasksRepo;
+  readonly usage: UsageRepo;
+  readonly holds: BudgetHoldsRepo;
 };
 
 export function createStores(db: Db): Stores {
@@ -46,5 +50,7 @@ export function createStores(db: Db): Stores {
     pairing: new PairingRepo(db),
     kv: new KvRepo(db),
     tasks: new TasksRepo(db),
+    usage: new UsageRepo(db),
+    holds: new BudgetHoldsRepo(db),
   };
 }
