@@ -19,6 +19,7 @@ import { registerTask } from './commands/task.js';
 import { registerMcpBridge } from './commands/mcp-bridge.js';
 import { registerService } from './commands/service.js';
 import { registerBackup } from './commands/backup.js';
+import { registerUsage } from './commands/usage.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // `agentforge status | head -3`: a reader that goes away is not an error worth a stack trace.
@@ -51,6 +52,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerMcpBridge(program, getCtx);
   registerService(program, getCtx);
   registerBackup(program, getCtx);
+  registerUsage(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

@@ -16,6 +16,7 @@ import { OutboxWorker, type DeliveryStats } from '../router/outbox.js';
 import type { Channel } from '../router/ports.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
+import type { Budgets } from './budgets.js';
 import { groupTurns } from './group-turns.js';
 
 /**
@@ -40,6 +41,8 @@ export type Chat = {
   channelStatus(): ChannelStatus[];
   /** Messages waiting for or in a turn. */
   queueDepth(): number;
+  /** Looks for groups with waiting messages again (a budget period rolled over). */
+  kickQueue(): void;
   deliveryStats(): DeliveryStats;
   receiveErrors(): number;
 };
@@ -52,6 +55,7 @@ export async function createChat(deps: {
   env: NodeJS.ProcessEnv;
   readiness: Readiness;
   quarantine?: Quarantine;
+  budgets?: Budgets;
 }): Promise<Chat> {
   const { config, log, supervisor } = deps;
   const { db, groups, messages, outbox: outboxRepo, pairing, kv } = deps.stores;
@@ -97,6 +101,7 @@ export async function createChat(deps: {
     turns: groupTurns(supervisor, groups, deps.stores.sessions),
     channels,
     log: log.child({ component: 'router' }),
+    budget: deps.budgets?.gate,
   });
   const approvers = telegramApprovers(tg);
   const inbox = new Inbox({
@@ -113,6 +118,7 @@ export async function createChat(deps: {
     trigger: () => tg.trigger ?? channels.get('telegram')?.botMention ?? null,
     onQueued: () => queue.kick(),
     log: log.child({ component: 'inbox' }),
+    budget: deps.budgets?.chat(() => queue.kick()),
   });
 
   /** A daemon notice to a group's chat; the local CLI has none (it reads the event log). */
@@ -161,6 +167,7 @@ export async function createChat(deps: {
     stop() {
       outbox.stop();
     },
+    kickQueue: () => queue.kick(),
     channelStatus: () => [...channels.values()].map((ch) => ch.status()),
     deliveryStats: () => outbox.stats,
     receiveErrors: () => [...channels.values()].reduce((n, ch) => n + ch.health().receiveErrors, 0),

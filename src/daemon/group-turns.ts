@@ -6,7 +6,16 @@ import type { TurnPort } from '../router/ports.js';
 import type { GroupsRepo } from '../store/groups-repo.js';
 import type { SessionsRepo } from '../store/sessions-repo.js';
 
-export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions: SessionsRepo): TurnPort {
+/** The TurnPort, plus the task a turn runs for (its usage is counted per task). */
+export type GroupTurns = TurnPort & {
+  readonly run: (
+    group: { folder: string; agent: string | null },
+    prompt: string,
+    taskId?: string | null,
+  ) => Promise<string>;
+};
+
+export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions: SessionsRepo): GroupTurns {
   const sessionFor = (folder: string, agent: string | null): Session => {
     // A registered group remembers its session; an unregistered folder (the local CLI's) reuses its
     // newest active one, so scheduled runs there do not start a new session each time. A group
@@ -27,9 +36,9 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
     return s;
   };
   return {
-    async run(group, prompt) {
+    async run(group, prompt, taskId: string | null = null) {
       // A failed turn rejects with a SessionError, which is a Failure with its kind (failures.ts).
-      const result = await sessionFor(group.folder, group.agent).prompt(prompt);
+      const result = await sessionFor(group.folder, group.agent).prompt(prompt, 'queue', taskId);
       return result.reply;
     },
   };

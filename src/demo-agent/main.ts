@@ -198,7 +198,11 @@ async function run(
       if (r.input !== undefined || r.output !== undefined) {
         const input = r.input ?? 0;
         const output = r.output ?? 0;
-        responseUsage.set(sessionId, { inputTokens: input, outputTokens: output, totalTokens: input + output });
+        responseUsage.set(sessionId, {
+          inputTokens: input,
+          outputTokens: output,
+          totalTokens: input + output,
+        });
       }
       return say(client, sessionId, `usage reported: cost ${r.cost ?? 0}, session total ${total}`);
     }

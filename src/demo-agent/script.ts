@@ -154,7 +154,7 @@ function parseOne(prompt: string): DemoCommand {
       try {
         const v = JSON.parse(json) as unknown;
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-        return { kind: 'usage', report: v as UsageReport };
+        return { kind: 'usage', report: v };
       } catch {
         return { kind: 'usage', report: {}, error: `usage takes a JSON object, got: ${json}` };
       }

@@ -12,10 +12,14 @@ import type { GroupRow, GroupsRepo } from '../store/groups-repo.js';
 import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
-import type { InboundMessage, InboundSink } from './ports.js';
+import type { BudgetChat, InboundMessage, InboundSink } from './ports.js';
 
 /** `approve pk7m2qx` / `deny pk7m2qx`; the id's shape is REQUEST_ID_RE (sessions/request-ids.ts). */
 const APPROVAL_RE = /^\s*(approve|deny)\s+(p[a-km-np-z2-9]{6})\s*$/i;
+/** An approver's answer to a budget question (only while one waits in the chat). */
+const BUDGET_ANSWER_RE = /^\s*(continue|stop)\s*[.!]?\s*$/i;
+/** The chat command `/status` (in groups Telegram appends the bot's name: `/status@my_bot`). */
+const STATUS_RE = /^\s*\/status(@\w+)?\s*$/i;
 /** Refusals told to non-approvers, remembered so a flood of answers is not a flood of replies. */
 const TOLD_REFUSED_MAX = 1_000;
 
@@ -25,6 +29,13 @@ type Answer = {
   readonly group: GroupRow;
   readonly id: string;
   readonly allow: boolean;
+};
+
+/** A budget answer or `/status`, acted on after the batch commits like an approval. */
+type BudgetAct = {
+  readonly m: InboundMessage;
+  readonly group: GroupRow;
+  readonly act: 'continue' | 'stop' | 'status';
 };
 
 export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
@@ -52,6 +63,8 @@ export type InboxDeps = {
   readonly isApprover?: (channel: string, senderId: string) => boolean;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
+  /** Budget questions answered in the chat and `/status`; with none, both are ordinary messages. */
+  readonly budget?: BudgetChat;
 };
 
 export type InboxStats = {
@@ -97,14 +110,16 @@ export class Inbox implements InboundSink {
   accept(batch: readonly InboundMessage[]): void {
     const queued = new Set<string>();
     const answers: Answer[] = [];
+    const acts: BudgetAct[] = [];
     this.deps.db.transaction(() => {
       for (const m of batch) {
-        if (this.#oneSafely(m, answers) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
+        if (this.#oneSafely(m, answers, acts) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
       }
     })();
     // Only now, with the messages durably stored (so a redelivered copy is known as one), do the
     // answers act: an agent told "allow" cannot be told otherwise by a rolled-back transaction.
     for (const a of answers) this.#answer(a);
+    for (const a of acts) this.#budgetAct(a);
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
   }
@@ -126,11 +141,12 @@ export class Inbox implements InboundSink {
   #oneSafely(
     m: InboundMessage,
     answers: Answer[],
+    acts: BudgetAct[],
   ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' | 'rejected' {
     const why = malformed(m);
     if (why !== undefined) return this.#reject(m, why);
     try {
-      return this.deps.db.transaction(() => this.#one(m, answers))();
+      return this.deps.db.transaction(() => this.#one(m, answers, acts))();
     } catch (err) {
       if (!isDataError(err)) throw err;
       return this.#reject(m, (err as Error).message);
@@ -164,6 +180,7 @@ export class Inbox implements InboundSink {
   #one(
     m: InboundMessage,
     answers: Answer[],
+    acts: BudgetAct[],
   ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' {
     let group = this.#groupFor(m);
     let triggered: boolean;
@@ -201,6 +218,9 @@ export class Inbox implements InboundSink {
     // "approve <id>" / "deny <id>" answers a permission request the agent put to this chat. It is
     // kept as context and starts no turn, whoever sent it: it is never an instruction to the agent.
     const approval = APPROVAL_RE.exec(m.text);
+    // `continue` / `stop` answer a budget question only while one waits; `/status` is ours too.
+    // Like approvals they are kept as context and start no turn.
+    const act = this.#budgetActOf(m.text, group);
     const stored = this.deps.messages.insert({
       channel: m.channel,
       chatId: m.chatId,
@@ -210,13 +230,17 @@ export class Inbox implements InboundSink {
       senderName: m.senderName,
       text: m.text,
       ts: m.ts,
-      triggered: triggered && approval === null,
+      triggered: triggered && approval === null && act === undefined,
     });
     if (!stored) {
       this.stats.duplicates++;
       return 'duplicate';
     }
     this.stats.accepted++;
+    if (act !== undefined) {
+      acts.push({ m, group, act });
+      return 'answer';
+    }
     if (approval !== null) {
       answers.push({
         m,
@@ -227,6 +251,45 @@ export class Inbox implements InboundSink {
       return 'answer';
     }
     return triggered ? 'queued' : 'context';
+  }
+
+  #budgetActOf(text: string, group: GroupRow): BudgetAct['act'] | undefined {
+    const budget = this.deps.budget;
+    if (budget === undefined) return undefined;
+    if (STATUS_RE.test(text)) return 'status';
+    const answer = BUDGET_ANSWER_RE.exec(text);
+    if (answer === null || !budget.asking({ folder: group.folder, agent: group.agent })) return undefined;
+    return answer[1]!.toLowerCase() as 'continue' | 'stop';
+  }
+
+  /** Acts on a stored budget answer or `/status`, and replies in the chat. */
+  #budgetAct({ m, group, act }: BudgetAct): void {
+    const budget = this.deps.budget;
+    if (budget === undefined) return;
+    const g = { folder: group.folder, agent: group.agent };
+    let text: string;
+    if (act === 'status') text = budget.summary(g);
+    else if (this.deps.isApprover?.(m.channel, m.senderId) !== true) {
+      this.deps.log.warn(
+        { group: group.folder, user: m.senderId, act },
+        'budget answer from someone who is not an approver; ignored',
+      );
+      text = `Not done: only the operator's approvers can answer the budget question; the messages still wait.`;
+    } else {
+      text = budget.answer(g, act, `${m.channel}:${m.senderId}`);
+      this.deps.log.info(
+        { group: group.folder, act, by: m.senderId },
+        'budget question answered in the chat',
+      );
+    }
+    try {
+      this.deps.outbox.add(
+        { channel: m.channel, chatId: m.chatId, groupFolder: group.folder, source: 'system', text },
+        this.#now(),
+      );
+    } catch (err) {
+      this.deps.log.error({ err, group: group.folder }, 'could not queue the budget reply');
+    }
   }
 
   /** Acts on one stored approval message; true when it put a reply in the outbox. */

@@ -45,7 +45,9 @@ export type SessionDeps = {
 type Queued = {
   text: string;
   taskId: string | null;
-  resolve: (r: TurnResult) => void; reject: (e: Error) => void };
+  resolve: (r: TurnResult) => void;
+  reject: (e: Error) => void;
+};
 
 export type LiveState = 'cold' | 'starting' | 'idle' | 'busy';
 
@@ -114,7 +116,11 @@ export class Session {
   }
 
   /** `taskId`: the scheduled task this prompt runs for (its usage is counted per task). */
-  prompt(text: string, mode: 'queue' | 'interrupt' = 'queue', taskId: string | null = null): Promise<TurnResult> {
+  prompt(
+    text: string,
+    mode: 'queue' | 'interrupt' = 'queue',
+    taskId: string | null = null,
+  ): Promise<TurnResult> {
     const state = this.row.state;
     if (state === 'removed')
       throw new SessionRequestError('session_removed', `session ${this.id} was removed`);
@@ -126,7 +132,9 @@ export class Session {
         `session ${this.id} already has ${this.#queue.length} prompts waiting; try again later`,
       );
     }
-    const result = new Promise<TurnResult>((resolve, reject) => this.#queue.push({ text, taskId, resolve, reject }));
+    const result = new Promise<TurnResult>((resolve, reject) =>
+      this.#queue.push({ text, taskId, resolve, reject }),
+    );
     if (mode === 'interrupt' && this.#busy) this.cancel();
     void this.#pump();
     return result;

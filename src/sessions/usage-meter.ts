@@ -39,8 +39,7 @@ export function tokensOf(v: unknown): Tokens | undefined {
   const cached =
     (num(o['cachedReadTokens']) ?? num(o['cachedInputTokens']) ?? num(o['cached_input_tokens']) ?? 0) +
     (num(o['cachedWriteTokens']) ?? 0);
-  const total =
-    num(o['totalTokens']) ?? num(o['total_tokens']) ?? (input ?? 0) + (output ?? 0) + cached;
+  const total = num(o['totalTokens']) ?? num(o['total_tokens']) ?? (input ?? 0) + (output ?? 0) + cached;
   return { inputTokens: input ?? 0, outputTokens: output ?? 0, cachedTokens: cached, totalTokens: total };
 }
 

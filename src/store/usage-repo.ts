@@ -54,7 +54,13 @@ export class UsageRepo {
     return row?.amount;
   }
 
-  setCumulative(sessionId: string, acpSessionId: string, currency: string, amount: number, now: number): void {
+  setCumulative(
+    sessionId: string,
+    acpSessionId: string,
+    currency: string,
+    amount: number,
+    now: number,
+  ): void {
     sql(
       this.db,
       `INSERT INTO usage_cumulative (session_id, acp_session_id, currency, amount, updated_at) VALUES (?, ?, ?, ?, ?)
