@@ -137,10 +137,10 @@ export class UsageRepo {
               SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
               SUM(total_tokens) AS total_tokens, SUM(cost) AS cost, SUM(estimated) AS estimated
          FROM usage_records
-        WHERE (?1 IS NULL OR group_folder = ?1) AND (?2 IS NULL OR agent = ?2) AND (?3 IS NULL OR day >= ?3)
+        WHERE (@group IS NULL OR group_folder = @group) AND (@agent IS NULL OR agent = @agent) AND (@since IS NULL OR day >= @since)
         GROUP BY day, agent, group_folder, task_id, currency
         ORDER BY day, agent, group_folder, task_id`,
-    ).all(f.group ?? null, f.agent ?? null, f.sinceDay ?? null) as UsageSummaryRow[];
+    ).all({ group: f.group ?? null, agent: f.agent ?? null, since: f.sinceDay ?? null }) as UsageSummaryRow[];
   }
 
   /** The rows of one session, oldest first (tests, `usage` per session). */

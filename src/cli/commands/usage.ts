@@ -55,8 +55,10 @@ export function registerUsage(program: Command, ctx: () => Ctx): void {
     .description('let a group or agent that a soft budget paused go on (adds its extend for this period)')
     .option('--group <folder>', 'the paused group')
     .option('--agent <name>', 'the paused agent')
-    .action(async (o: { group?: string; agent?: string }) => {
+    .action(async (own: { group?: string; agent?: string }) => {
       const c = ctx();
+      // Global options reach the parent first: `usage continue --group G` sets usage's --group.
+      const o = { ...usage.opts<{ group?: string; agent?: string }>(), ...own };
       if ((o.group === undefined) === (o.agent === undefined))
         throw new CliError('give exactly one of --group or --agent', EXIT.usage);
       const r = await c.call<{ continued: string[] }>('POST', '/api/usage/continue', {
