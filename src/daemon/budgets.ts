@@ -43,6 +43,7 @@ export function createBudgets(deps: {
     const recorded = recorder.record({
       sessionId: e.sessionId,
       acpSessionId: e.acpSessionId,
+      process: e.process,
       agent: e.agent,
       group: e.group,
       turn: e.turn,

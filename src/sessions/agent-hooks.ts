@@ -31,13 +31,14 @@ export function agentHooks(s: Session, spec: AgentSpec, ctx: HooksContext): Agen
   /** A cost reported outside a turn (an adapter's own background work) still counts. */
   const spentBetweenTurns = (update: Parameters<AgentHooks['onUpdate']>[0]['update']): void => {
     const cost = usageUpdateOf(update)?.cost;
-    const acpSessionId = s.live?.acpSessionId;
-    if (cost === undefined || acpSessionId === undefined) return;
+    const live = s.live;
+    if (cost === undefined || live === undefined) return;
     ctx.bus?.emit('usage', {
       ...ref,
       turn: null,
       taskId: null,
-      acpSessionId,
+      acpSessionId: live.acpSessionId,
+      process: `${live.proc.pid}:${live.proc.startTime}`,
       at: Date.now(),
       usage: {
         inputTokens: 0,

@@ -41,6 +41,8 @@ export type SupervisorEventMap = {
     readonly turn: number | null;
     readonly taskId: string | null;
     readonly acpSessionId: string;
+    /** The agent process (pid:start time): cumulative totals are exact within one. */
+    readonly process: string;
     readonly at: number;
     readonly usage: TurnUsage;
   };

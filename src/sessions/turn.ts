@@ -70,6 +70,7 @@ export class Turn {
   readonly #reply = new ReplyAssembler();
   readonly #meter = new UsageMeter();
   #acpSessionId: string | undefined;
+  #process: string | undefined;
   #outBytes = 0;
   #failure: SessionError | undefined;
   #reject: (e: SessionError) => void = () => undefined;
@@ -134,6 +135,7 @@ export class Turn {
     try {
       const live = await Promise.race([this.ctx.ensureLive(), failed]);
       this.#acpSessionId = live.acpSessionId;
+      this.#process = `${live.proc.pid}:${live.proc.startTime}`;
       exited = live.proc.exited;
       this.#kill = (e) => {
         this.abort(e);
@@ -248,7 +250,7 @@ export class Turn {
   /** The turn's usage into its event log and to the bus (which records it in the global DB). */
   #recordUsage(now: number, response?: { usage?: unknown; meta?: unknown }): void {
     const usage = this.#meter.finish(response);
-    if (usage === undefined || this.#acpSessionId === undefined) return;
+    if (usage === undefined || this.#acpSessionId === undefined || this.#process === undefined) return;
     const { ref, events, bus } = this.ctx;
     events.append('usage', usage, this.number);
     bus?.emit('usage', {
@@ -256,6 +258,7 @@ export class Turn {
       turn: this.number,
       taskId: this.taskId,
       acpSessionId: this.#acpSessionId,
+      process: this.#process,
       at: now,
       usage,
     });

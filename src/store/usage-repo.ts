@@ -46,26 +46,28 @@ export type UsageFilter = { readonly group?: string; readonly agent?: string; re
 export class UsageRepo {
   constructor(readonly db: Db) {}
 
-  lastCumulative(sessionId: string, acpSessionId: string, currency: string): number | undefined {
-    const row = sql(
-      this.db,
-      'SELECT amount FROM usage_cumulative WHERE session_id = ? AND acp_session_id = ? AND currency = ?',
-    ).get(sessionId, acpSessionId, currency) as { amount: number } | undefined;
-    return row?.amount;
-  }
-
-  setCumulative(
+  /** The last cumulative total each agent process reported for an ACP session, newest first. */
+  cumulatives(
     sessionId: string,
     acpSessionId: string,
     currency: string,
+  ): Array<{ process: string; amount: number }> {
+    return sql(
+      this.db,
+      'SELECT process, amount FROM usage_cumulative WHERE session_id = ? AND acp_session_id = ? AND currency = ? ORDER BY updated_at DESC, rowid DESC',
+    ).all(sessionId, acpSessionId, currency) as Array<{ process: string; amount: number }>;
+  }
+
+  setCumulative(
+    key: { sessionId: string; acpSessionId: string; currency: string; process: string },
     amount: number,
     now: number,
   ): void {
     sql(
       this.db,
-      `INSERT INTO usage_cumulative (session_id, acp_session_id, currency, amount, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (session_id, acp_session_id, currency) DO UPDATE SET amount = excluded.amount, updated_at = excluded.updated_at`,
-    ).run(sessionId, acpSessionId, currency, amount, now);
+      `INSERT INTO usage_cumulative (session_id, acp_session_id, currency, process, amount, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (session_id, acp_session_id, currency, process) DO UPDATE SET amount = excluded.amount, updated_at = excluded.updated_at`,
+    ).run(key.sessionId, key.acpSessionId, key.currency, key.process, amount, now);
   }
 
   insert(u: NewUsage): number {

@@ -33,12 +33,12 @@ function setup(toml: string, timezone: string, clock: { now: number }) {
     timezone,
     now: () => clock.now,
   });
-  const spend = (amount: number, at = clock.now, acp = 'acp-1', tokens = 0): void => {
+  const spend = (amount: number, at = clock.now, acp = 'acp-1', proc = 'p1'): void => {
     const usage: ReportedUsage = {
-      inputTokens: tokens,
+      inputTokens: 0,
       outputTokens: 0,
       cachedTokens: 0,
-      totalTokens: tokens,
+      totalTokens: 0,
       contextUsed: null,
       contextSize: null,
       cumulativeCost: amount < 0 ? null : { amount, currency: 'USD' },
@@ -46,6 +46,7 @@ function setup(toml: string, timezone: string, clock: { now: number }) {
     recorder.record({
       sessionId: 's-1',
       acpSessionId: acp,
+      process: proc,
       agent: 'demo',
       group: 'team',
       turn: 1,
@@ -172,6 +173,7 @@ mode = "hard"
     recorder.record({
       sessionId: 's-9',
       acpSessionId: 'a',
+      process: 'p1',
       agent: 'demo',
       group: 'other',
       turn: 3,
@@ -193,14 +195,25 @@ describe('UsageRecorder', () => {
   it('counts a cumulative cost once across turns, resumes and restarts', () => {
     const clock = { now: Date.parse('2025-06-01T10:00:00Z') };
     const { stores, spend } = setup('', 'UTC', clock);
-    spend(1.5); // turn 1
-    spend(2.0); // turn 2: 0.5 more
-    spend(2.0); // the same total again (a resume that restored it, no new spend): nothing new
-    spend(0.25); // a new process counting from zero: 0.25 is new
-    spend(0.75, clock.now, 'acp-2'); // a fresh ACP session (a failed resume): its own total
-    const rows = stores.usage.ofSession('s-1');
-    expect(rows.map((r) => r.cost)).toEqual([1.5, 0.5, 0, 0.25, 0.75]);
-    expect(stores.usage.spent('group', 'team', 'day', '2025-06-01', 'USD').cost).toBeCloseTo(3, 9);
+    const now = clock.now;
+    // What the real Claude adapter did (test/agents/claude-usage.test.ts), two runs. Run A:
+    // process 1 ends at 0.108; a resume (process 2) restores it and adds 0.028; after a daemon
+    // restart process 3 restores process 1's total (process 2's exit saved nothing) and adds 0.014.
+    spend(0.1, now, 'acp-1', 'p1');
+    spend(0.108, now + 1, 'acp-1', 'p1'); // same process: exact
+    spend(0.136, now + 2, 'acp-1', 'p2');
+    spend(0.122, now + 3, 'acp-1', 'p3');
+    spend(0.122, now + 4, 'acp-1', 'p3'); // the same total again: nothing new
+    // Run B: process 1 ends at 0.108; process 2 starts from zero (0.028); process 3 restores
+    // process 2's total and adds 0.084.
+    spend(0.108, now + 5, 'acp-b', 'q1');
+    spend(0.028, now + 6, 'acp-b', 'q2');
+    spend(0.112, now + 7, 'acp-b', 'q3');
+    // A fresh ACP session (a failed resume) has totals of its own.
+    spend(0.75, now + 8, 'acp-2', 'p4');
+    const costs = stores.usage.ofSession('s-1').map((r) => Math.round(r.cost * 1000) / 1000);
+    expect(costs).toEqual([0.1, 0.008, 0.028, 0.014, 0, 0.108, 0.028, 0.084, 0.75]);
+    expect(stores.usage.spent('group', 'team', 'day', '2025-06-01', 'USD').cost).toBeCloseTo(1.12, 9);
   });
 
   it('estimates a cost from the price table for an agent that reports only tokens, marked estimated', () => {
@@ -216,6 +229,7 @@ output_per_mtok = 15
     recorder.record({
       sessionId: 's-2',
       acpSessionId: 'a',
+      process: 'p1',
       agent: 'demo',
       group: 'team',
       turn: 1,

@@ -1,8 +1,16 @@
 /**
  * Turns what an agent reported into usage rows in the global database. A cumulative cost (Claude
- * reports its session's running total) becomes a delta against the last total stored for that
- * ACP session, and the row and the new total are written in one transaction: a resume, a retry
- * or a daemon restart never counts the same money twice. An agent that reports tokens and no cost
+ * reports its session's running total) becomes a delta, and the row and the new total are
+ * written in one transaction, so a retry or a daemon restart never counts the same money twice.
+ *
+ * Within one agent process the delta is exact: this total minus the process's previous one. A new
+ * process (a resume, a daemon restart) may restore an earlier total or start from zero: Claude
+ * Code restores the total it saved when an earlier process exited, and whether an exit saved is
+ * its own business (observed both: a resume that started from zero, and a restart that went back
+ * past the newest process to the one before). So a new process's first report is counted from the
+ * newest earlier process's last total that is not above it, or from zero. That is exact whenever
+ * the adapter restores the newest total, or starts from zero with a first turn cheaper than it;
+ * otherwise the turn is off by the difference of two earlier totals (docs/operations.md). An agent that reports tokens and no cost
  * gets an estimate from `[budgets.prices.<agent>]`, marked as estimated.
  */
 import type { Config } from '../config/load.js';
@@ -23,6 +31,8 @@ export type ReportedUsage = {
 export type UsageReport = {
   readonly sessionId: string;
   readonly acpSessionId: string;
+  /** The agent process that reported it (pid and start time): its totals are exact among themselves. */
+  readonly process: string;
   readonly agent: string;
   readonly group: string;
   readonly turn: number | null;
@@ -62,6 +72,17 @@ export function estimateCost(
   return { amount, currency: p.currency ?? defaultCurrency };
 }
 
+/** What a cumulative `amount` reported by `process` is counted from; `totals` newest first (see the header). */
+export function baseline(
+  totals: ReadonlyArray<{ readonly process: string; readonly amount: number }>,
+  process: string,
+  amount: number,
+): number {
+  const own = totals.find((t) => t.process === process);
+  if (own !== undefined) return own.amount <= amount ? own.amount : 0; // below its own last total: it started again
+  return totals.find((t) => t.amount <= amount)?.amount ?? 0;
+}
+
 export class UsageRecorder {
   constructor(
     private readonly repo: UsageRepo,
@@ -79,12 +100,10 @@ export class UsageRecorder {
       let estimated = false;
       const c = u.cumulativeCost;
       if (c !== null) {
-        const last = repo.lastCumulative(r.sessionId, r.acpSessionId, c.currency);
-        // Below the stored total: the adapter started counting again (a new process that did not
-        // restore its total); what it reports now is all new.
-        cost = last === undefined || c.amount < last ? c.amount : c.amount - last;
+        const totals = repo.cumulatives(r.sessionId, r.acpSessionId, c.currency);
+        cost = c.amount - baseline(totals, r.process, c.amount);
         currency = c.currency;
-        repo.setCumulative(r.sessionId, r.acpSessionId, c.currency, c.amount, r.at);
+        repo.setCumulative({ ...r, currency: c.currency }, c.amount, r.at);
       } else {
         const e = estimateCost(this.config.budgets.prices, this.config.budgets.currency, r.agent, u);
         if (e !== undefined) {

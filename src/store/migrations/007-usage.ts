@@ -3,7 +3,7 @@ import type { Migration } from '../migrate.js';
 /**
  * What the agents spent (one row per turn, or per update that reported spend outside a turn), the
  * last cumulative cost each agent session reported (so a resume or a restart never counts it
- * twice), and budget holds: a group or agent paused at a soft limit, durable across a kill -9.
+ * twice; per agent process, since a resumed process may restore an earlier total), and budget holds: a group or agent paused at a soft limit, durable across a kill -9.
  */
 export const migration007: Migration = {
   version: 7,
@@ -37,9 +37,10 @@ export const migration007: Migration = {
         session_id TEXT NOT NULL,
         acp_session_id TEXT NOT NULL,
         currency TEXT NOT NULL,
+        process TEXT NOT NULL,
         amount REAL NOT NULL,
         updated_at INTEGER NOT NULL,
-        PRIMARY KEY (session_id, acp_session_id, currency)
+        PRIMARY KEY (session_id, acp_session_id, currency, process)
       );
       CREATE TABLE budget_holds (
         scope TEXT NOT NULL,
