@@ -120,3 +120,162 @@ export type UsageReport = {
 };
 
 export type ApiErrorBody = { readonly error: { readonly code: string; readonly message: string } };
+
+// ---- Resources of /api: one declaration for the daemon that sends them and the CLI that reads them.
+// The API maps its rows to these explicitly (api/dto.ts): a column added to a table is not exposed
+// until it is added here.
+
+export type SessionInfo = {
+  readonly id: string;
+  readonly agent: string;
+  readonly group_folder: string;
+  readonly workspace: string;
+  readonly acp_session_id: string | null;
+  readonly state: 'active' | 'stopped' | 'removed';
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly turns: number;
+  readonly last_turn_at: number | null;
+  readonly last_error_kind: string | null;
+  readonly last_error: string | null;
+  readonly last_error_at: number | null;
+  /** The live agent's pid and process group, null when none runs. */
+  readonly pid: number | null;
+  readonly pgid: number | null;
+};
+
+/** A session in `GET /api/sessions`: plus whether its agent is live and how many prompts wait. */
+export type SessionListItem = SessionInfo & { readonly live: string; readonly queued: number };
+
+export type PendingPermissionInfo = {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: string;
+  /** The agent's choices (ACP PermissionOption: optionId, name, kind). */
+  readonly options: readonly unknown[];
+  readonly askedAt: number;
+  /** Past this time the request is rejected and can no longer be answered. */
+  readonly expiresAt: number;
+};
+
+export type SessionDetail = SessionListItem & {
+  readonly pending_permissions: readonly PendingPermissionInfo[];
+};
+
+export type SessionEventInfo = {
+  readonly seq: number;
+  readonly ts: number;
+  readonly turn: number | null;
+  readonly kind: string;
+  readonly data: unknown;
+};
+
+export type GroupInfo = {
+  readonly folder: string;
+  readonly channel: string;
+  readonly chat_id: string;
+  readonly name: string | null;
+  readonly agent: string | null;
+  /** 1 for the operator's main group. */
+  readonly is_main: number;
+  readonly is_dm: number;
+  readonly trigger: string | null;
+  readonly session_id: string | null;
+  readonly created_at: number;
+};
+
+export type PairingInfo = {
+  readonly code: string;
+  readonly channel: string;
+  readonly user_id: string;
+  readonly user_name: string | null;
+  readonly created_at: number;
+  readonly expires_at: number;
+};
+
+export type TaskInfo = {
+  readonly id: string;
+  readonly group_folder: string;
+  readonly prompt: string;
+  readonly schedule_type: 'cron' | 'interval' | 'once';
+  readonly schedule_value: string;
+  readonly timezone: string;
+  readonly context_mode: 'group' | 'isolated';
+  readonly status: string;
+  readonly next_run_at: number | null;
+  readonly created_by: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+};
+
+export type TaskRunInfo = {
+  readonly id: number;
+  readonly task_id: string;
+  readonly scheduled_for: number;
+  readonly due_at: number;
+  readonly attempt: number;
+  readonly status: string;
+  readonly started_at: number | null;
+  readonly finished_at: number | null;
+  readonly duration_ms: number | null;
+  readonly result_excerpt: string | null;
+  readonly error: string | null;
+  readonly error_kind: string | null;
+};
+
+export type AgentInfo = {
+  readonly name: string;
+  readonly preset: string | null;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly resolved: string | null;
+  readonly version: string | null;
+  readonly permission_mode: string;
+  readonly session_mode: string | null;
+  readonly default: boolean;
+  /** The names of its credential variables, never their values. */
+  readonly credentials: readonly string[];
+  readonly limits: unknown;
+  readonly warnings: readonly string[];
+};
+
+export type AgentTestReport = {
+  readonly agent: string;
+  readonly ok: boolean;
+  readonly command: string;
+  readonly resolved: string | null;
+  readonly warnings: readonly string[];
+  readonly duration_ms: number;
+  readonly protocol_version?: number;
+  /** What the agent said of itself in `initialize` (ACP Implementation). */
+  readonly agent_info?: {
+    readonly name?: string;
+    readonly version?: string;
+    readonly title?: string | null;
+  } | null;
+  readonly capabilities?: unknown;
+  /** The session modes the agent offers, and the one AgentForge selects for its permission_mode. */
+  readonly modes?: readonly string[];
+  readonly mode?: string | null;
+  readonly permission_mode: string;
+  readonly version: string | null;
+  readonly error?: { readonly kind: string; readonly message: string };
+};
+
+export type OutboxInfo = {
+  readonly id: number;
+  readonly channel: string;
+  readonly chat_id: string;
+  readonly group_folder: string | null;
+  readonly text: string;
+  readonly sender: string | null;
+  readonly source: string;
+  readonly reply_to_message: string | null;
+  readonly status: 'pending' | 'sent' | 'failed';
+  readonly parts_sent: number;
+  readonly attempts: number;
+  readonly next_attempt_at: number;
+  readonly last_error: string | null;
+  readonly created_at: number;
+  readonly sent_at: number | null;
+};

@@ -1,4 +1,5 @@
 /** /api/groups, /api/pairing and /api/send: registering chats, approving users, sending. */
+import { groupInfo, outboxInfo, pairingInfo } from './dto.js';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { GroupsRepo } from '../store/groups-repo.js';
@@ -37,7 +38,7 @@ const send = z.strictObject({ group: z.string().min(1), text: z.string().min(1).
 
 export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
   const { groups } = deps;
-  api.get('/groups', (c) => c.json({ groups: groups.list() }));
+  api.get('/groups', (c) => c.json({ groups: groups.list().map(groupInfo) }));
 
   api.post('/groups', async (c) => {
     const b = await parseBody(c, addGroup);
@@ -69,7 +70,7 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
       },
       Date.now(),
     );
-    return c.json(row, 201);
+    return c.json(groupInfo(row), 201);
   });
 
   api.delete('/groups/:folder', (c) => {
@@ -79,7 +80,7 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
     return c.json({ removed: folder });
   });
 
-  api.get('/pairing', (c) => c.json({ pending: deps.pairing.pending(Date.now()) }));
+  api.get('/pairing', (c) => c.json({ pending: deps.pairing.pending(Date.now()).map(pairingInfo) }));
 
   api.post('/pairing/approve', async (c) => {
     const { code } = await parseBody(c, approve);
@@ -126,6 +127,6 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
   api.get('/outbox/:id', (c) => {
     const row = deps.outbox.get(Number(c.req.param('id')));
     if (row === undefined) throw new ApiError(404, 'not_found', 'no such outbox entry');
-    return c.json(row);
+    return c.json(outboxInfo(row));
   });
 }

@@ -2,6 +2,8 @@
  * /api/agents and /api/sessions: the same operations the CLI offers, plus an SSE event stream that
  * replays from Last-Event-ID without gaps or duplicates.
  */
+import type { SessionDetail, SessionEventInfo, SessionListItem } from '../contract.js';
+import { permissionInfo, sessionInfo } from './dto.js';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
@@ -54,17 +56,28 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
     const body = await parseBody(c, newSession, true);
     try {
       const s = sup.create({ agent: body.agent, group: body.group });
-      return c.json(s.row, 201);
+      return c.json(sessionInfo(s.row), 201);
     } catch (err) {
       return toApiError(err);
     }
   });
 
-  api.get('/sessions', (c) => c.json({ sessions: sup.list() }));
+  api.get('/sessions', (c) => {
+    const sessions: SessionListItem[] = sup
+      .list()
+      .map((r) => ({ ...sessionInfo(r), live: r.live, queued: r.queued }));
+    return c.json({ sessions });
+  });
 
   api.get('/sessions/:id', (c) => {
     const s = session(c.req.param('id'));
-    return c.json({ ...s.row, live: s.state, queued: s.queued, pending_permissions: s.permissions.list() });
+    const detail: SessionDetail = {
+      ...sessionInfo(s.row),
+      live: s.state,
+      queued: s.queued,
+      pending_permissions: s.permissions.list().map(permissionInfo),
+    };
+    return c.json(detail);
   });
 
   api.post('/sessions/:id/prompt', async (c) => {
@@ -97,14 +110,14 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
     const id = c.req.param('id');
     session(id);
     await sup.stop(id);
-    return c.json(sup.get(id).row);
+    return c.json(sessionInfo(sup.get(id).row));
   });
   api.post('/sessions/:id/resume', async (c) => {
     const id = c.req.param('id');
     session(id);
     try {
       const live = await sup.resume(id);
-      return c.json({ ...sup.get(id).row, resumed: live.resumed });
+      return c.json({ ...sessionInfo(sup.get(id).row), resumed: live.resumed });
     } catch (err) {
       if (err instanceof SessionError)
         return c.json({ error: { code: 'resume_failed', kind: err.kind, message: err.message } }, 502);
@@ -148,7 +161,8 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
     const limit = Number(c.req.query('limit') || 1000);
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw new ApiError(400, 'invalid_request', 'limit must be a non-negative whole number');
-    return c.json({ events: unlessBusy(() => s.events.read(after, limit)) });
+    const events: SessionEventInfo[] = unlessBusy(() => s.events.read(after, limit));
+    return c.json({ events });
   });
 }
 

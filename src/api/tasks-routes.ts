@@ -1,4 +1,5 @@
 /** /api/tasks: the operator's view of scheduled work (the same TaskService the agents' tools use). */
+import { taskInfo, taskRunInfo } from './dto.js';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -48,7 +49,7 @@ export function taskRoutes(
     groupExists: (folder: string) => boolean;
   },
 ): void {
-  api.get('/tasks', (c) => c.json({ tasks: deps.repo.list(c.req.query('group')) }));
+  api.get('/tasks', (c) => c.json({ tasks: deps.repo.list(c.req.query('group')).map(taskInfo) }));
   api.post('/tasks', async (c) => {
     const b = await parseBody(c, addTask);
     if (!deps.groupExists(b.group))
@@ -86,19 +87,19 @@ export function taskRoutes(
         'operator',
       ),
     );
-    return c.json(row, 201);
+    return c.json(taskInfo(row), 201);
   });
-  api.get('/tasks/:id', (c) => c.json(wrap(() => deps.tasks.get(c.req.param('id')))));
+  api.get('/tasks/:id', (c) => c.json(taskInfo(wrap(() => deps.tasks.get(c.req.param('id'))))));
   api.get('/tasks/:id/runs', (c) => {
     wrap(() => deps.tasks.get(c.req.param('id')));
     const limit = Number(c.req.query('limit') ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new ApiError(400, 'invalid_request', 'limit must be a whole number from 1 to 1000');
-    return c.json({ runs: deps.repo.runs(c.req.param('id'), limit) });
+    return c.json({ runs: deps.repo.runs(c.req.param('id'), limit).map(taskRunInfo) });
   });
-  api.post('/tasks/:id/pause', (c) => c.json(wrap(() => deps.tasks.pause(c.req.param('id')))));
-  api.post('/tasks/:id/resume', (c) => c.json(wrap(() => deps.tasks.resume(c.req.param('id')))));
-  api.delete('/tasks/:id', (c) => c.json(wrap(() => deps.tasks.cancel(c.req.param('id')))));
+  api.post('/tasks/:id/pause', (c) => c.json(taskInfo(wrap(() => deps.tasks.pause(c.req.param('id'))))));
+  api.post('/tasks/:id/resume', (c) => c.json(taskInfo(wrap(() => deps.tasks.resume(c.req.param('id'))))));
+  api.delete('/tasks/:id', (c) => c.json(taskInfo(wrap(() => deps.tasks.cancel(c.req.param('id'))))));
   api.post('/tasks/:id/run-now', (c) => {
     wrap(() => deps.tasks.get(c.req.param('id')));
     return c.json({ run_id: deps.scheduler.runNow(c.req.param('id')) }, 202);

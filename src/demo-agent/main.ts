@@ -103,7 +103,11 @@ async function run(
         const res = await client.request('fs/read_text_file', { sessionId, path: cmd.path });
         return say(client, sessionId, res.content);
       } catch (err) {
-        return say(client, sessionId, `read refused: ${(err as Error).message}`);
+        return say(
+          client,
+          sessionId,
+          `read refused (${(err as { code?: number }).code}): ${(err as Error).message}`,
+        );
       }
     }
     case 'write': {
@@ -111,7 +115,11 @@ async function run(
         await client.request('fs/write_text_file', { sessionId, path: cmd.path, content: cmd.text });
         return say(client, sessionId, `wrote ${cmd.path}`);
       } catch (err) {
-        return say(client, sessionId, `write refused: ${(err as Error).message}`);
+        return say(
+          client,
+          sessionId,
+          `write refused (${(err as { code?: number }).code}): ${(err as Error).message}`,
+        );
       }
     }
     case 'sleep':

@@ -3,29 +3,14 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { resolveSecret } from '../config/secrets.js';
+import type { AgentInfo, AgentTestReport } from '../contract.js';
 import type { AgentSpec } from './agents.js';
 import { resolveCommand } from './agents.js';
 import { buildAgentEnv } from './acp/env.js';
 import { prepareAgentState } from './agent-state.js';
 import { SessionError } from './errors.js';
 
-export type AgentTestReport = {
-  readonly agent: string;
-  readonly ok: boolean;
-  readonly command: string;
-  readonly resolved: string | null;
-  readonly warnings: readonly string[];
-  readonly duration_ms: number;
-  readonly protocol_version?: number;
-  readonly agent_info?: unknown;
-  readonly capabilities?: unknown;
-  /** The session modes the agent offers, and the one AgentForge selects for its permission_mode. */
-  readonly modes?: readonly string[];
-  readonly mode?: string | null;
-  readonly permission_mode: string;
-  readonly version: string | null;
-  readonly error?: { readonly kind: string; readonly message: string };
-};
+export type { AgentTestReport };
 
 /**
  * The version of an agent installed from npm: the package.json nearest to the resolved command
@@ -129,7 +114,7 @@ export async function testAgent(
   }
 }
 
-export function describeAgent(spec: AgentSpec, env: NodeJS.ProcessEnv) {
+export function describeAgent(spec: AgentSpec, env: NodeJS.ProcessEnv): AgentInfo {
   const resolved = resolveCommand(spec.command, env['PATH']);
   return {
     name: spec.name,

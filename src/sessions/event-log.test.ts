@@ -116,3 +116,30 @@ describe('EventLog on a locked file', () => {
     expect(log.read().map((e) => e.data)).toEqual([1]);
   });
 });
+
+describe('a write that fails for another reason than a lock', () => {
+  it('keeps the events, tells once, survives, and commits them when the file works again', async () => {
+    const errors: unknown[] = [];
+    const failing = new EventLog(join(dir, 'failing.db'), undefined, {
+      onWriteError: (i) => errors.push(i.err),
+    });
+    try {
+      // A trigger makes every insert fail (like a full disk would): not SQLITE_BUSY.
+      other = new Database(join(dir, 'failing.db'));
+      other.exec("CREATE TRIGGER broken BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'no space'); END;");
+      failing.append('prompt', { text: 'one' }, 1);
+      failing.append('prompt', { text: 'two' }, 1);
+      await waitFor(() => errors.length > 0, 5_000);
+      expect(isBusyError(errors[0])).toBe(false);
+      expect(failing.pending).toBe(2);
+      failing.append('prompt', { text: 'three' }, 1);
+      other.exec('DROP TRIGGER broken');
+      await waitFor(() => failing.pending === 0, 10_000);
+      expect(failing.read(0).map((e) => (e.data as { text: string }).text)).toEqual(['one', 'two', 'three']);
+      // One report for the whole spell, not one per retry.
+      expect(errors).toHaveLength(1);
+    } finally {
+      failing.close();
+    }
+  });
+});

@@ -59,6 +59,11 @@ export type EventLogOptions = {
   readonly onUnblocked?: (info: { path: string; waitedMs: number; lost: number }) => void;
   /** Applied to every event's data before it is stored, e.g. scrubbing credentials (redact.ts). */
   readonly redact?: (data: unknown) => unknown;
+  /**
+   * A write failed for another reason than a lock (disk full, I/O error): told once per spell.
+   * The batch stays buffered and is retried like a locked file; it never takes the daemon down.
+   */
+  readonly onWriteError?: (info: { path: string; err: unknown; pending: number }) => void;
 };
 
 /** The event log's file is locked by another process; the read did not wait for it. */
@@ -146,8 +151,11 @@ export class EventLog {
         }
       })();
     } catch (err) {
-      if (!isBusyError(err)) throw err;
-      this.#waitForLock();
+      // Runs from setImmediate or a timer: a throw here would be an uncaught exception, and one
+      // session's full disk or damaged file would exit the daemon. Keep the batch and retry.
+      if (!isBusyError(err) && this.#busySince === undefined)
+        this.opts.onWriteError?.({ path: this.path, err, pending: this.#pending.length });
+      this.#waitForLock(isBusyError(err));
       return;
     }
     this.#pending = this.#pending.slice(batch.length);
@@ -171,10 +179,10 @@ export class EventLog {
     if (this.#closing && this.#pending.length === 0) this.#closeNow();
   }
 
-  #waitForLock(): void {
+  #waitForLock(locked = true): void {
     if (this.#busySince === undefined) {
       this.#busySince = Date.now();
-      this.opts.onBusy?.({ path: this.path, pending: this.#pending.length });
+      if (locked) this.opts.onBusy?.({ path: this.path, pending: this.#pending.length });
     }
     if (this.#retry !== undefined) return;
     const delay = this.#retryMs;

@@ -59,7 +59,7 @@ export class Session {
   readonly events: EventLog;
   readonly redact: Redactor | undefined;
   readonly log: Logger;
-  live: LiveAgent | undefined;
+  #live: LiveAgent | undefined;
   /** This session's place among max_concurrent_agents, held while its agent lives. */
   #slot: Release | undefined;
   #starting: Promise<LiveAgent> | undefined;
@@ -79,6 +79,11 @@ export class Session {
     this.redact = deps.redact;
     this.log = deps.log;
     this.permissions = new PendingPermissions(deps.requestIds);
+  }
+
+  /** The live agent, while one runs for this session. */
+  get live(): LiveAgent | undefined {
+    return this.#live;
   }
 
   /** The running turn, if any: the agent's traffic is handed to it (agent-hooks.ts). */
@@ -108,7 +113,7 @@ export class Session {
   get state(): LiveState {
     if (this.#busy) return 'busy';
     if (this.#starting !== undefined) return 'starting';
-    return this.live === undefined ? 'cold' : 'idle';
+    return this.#live === undefined ? 'cold' : 'idle';
   }
 
   get queued(): number {
@@ -142,10 +147,10 @@ export class Session {
 
   /** Cancels the running turn (ACP session/cancel); queued prompts still run. */
   cancel(): boolean {
-    if (!this.#busy || this.live === undefined) return false;
+    if (!this.#busy || this.#live === undefined) return false;
     this.permissions.rejectAll();
-    void this.live.conn.agent
-      .notify('session/cancel', { sessionId: this.live.acpSessionId })
+    void this.#live.conn.agent
+      .notify('session/cancel', { sessionId: this.#live.acpSessionId })
       .catch(() => undefined);
     return true;
   }
@@ -153,12 +158,12 @@ export class Session {
   /** Makes sure a live, handshaken agent exists; shared by concurrent callers. */
   async ensureLive(): Promise<LiveAgent> {
     this.#clearIdle();
-    if (this.live !== undefined) return this.live;
+    if (this.#live !== undefined) return this.#live;
     this.#starting ??= (async () => {
       this.#slot = await this.deps.slots.acquire();
       try {
         const live = await this.deps.start(this);
-        this.live = live;
+        this.#live = live;
         void live.proc.exited.then(({ code, signal }) => this.#onExit(live, code, signal));
         return live;
       } catch (err) {
@@ -174,7 +179,7 @@ export class Session {
   /** Stops the live agent process; the session stays resumable. */
   async stopAgent(graceMs?: number): Promise<void> {
     this.#clearIdle();
-    const live = this.live;
+    const live = this.#live;
     if (live === undefined) return;
     await live.stop(graceMs);
   }
@@ -186,7 +191,9 @@ export class Session {
   }
 
   isIdleLive(): boolean {
-    return this.live !== undefined && !this.#busy && this.#queue.length === 0 && this.#starting === undefined;
+    return (
+      this.#live !== undefined && !this.#busy && this.#queue.length === 0 && this.#starting === undefined
+    );
   }
 
   async #pump(): Promise<void> {
@@ -232,7 +239,7 @@ export class Session {
   }
 
   #afterTurn(): void {
-    if (this.#queue.length > 0 || this.live === undefined) return;
+    if (this.#queue.length > 0 || this.#live === undefined) return;
     if (this.deps.slots.waiting > 0) {
       void this.stopAgent(); // someone is waiting for a slot: do not keep a warm process
       return;
@@ -247,8 +254,8 @@ export class Session {
   }
 
   #onExit(live: LiveAgent, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.live !== live) return;
-    this.live = undefined;
+    if (this.#live !== live) return;
+    this.#live = undefined;
     this.#clearIdle();
     this.permissions.rejectAll();
     const now = Date.now();

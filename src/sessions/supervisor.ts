@@ -21,7 +21,7 @@ import { Redactor } from './redact.js';
 import { RequestIds } from './request-ids.js';
 import { agentHooks } from './agent-hooks.js';
 import { SupervisorEvents, type SupervisorEventMap } from './supervisor-events.js';
-import { agentLaunch, asSandboxFailure } from './agent-launch.js';
+import { agentLaunch, asSandboxFailure } from './acp/launch.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import type { SandboxGuard } from '../config/sandbox-paths.js';

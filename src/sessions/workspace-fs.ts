@@ -26,6 +26,13 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 export class WorkspaceAccessError extends Error {
   override readonly name = 'WorkspaceAccessError';
+  /** The file system's reason when there was one (ENOENT, ELOOP …): a missing file is told apart. */
+  constructor(
+    message: string,
+    readonly errno?: string,
+  ) {
+    super(message);
+  }
 }
 
 export const MAX_READ_BYTES = 8 * 1024 * 1024;
@@ -78,7 +85,7 @@ function explain(requested: string, upTo: string, err: unknown): WorkspaceAccess
     );
   if (code === 'ENOTDIR')
     return new WorkspaceAccessError(`cannot use ${requested}: ${upTo} is not a directory`);
-  return new WorkspaceAccessError(`cannot use ${requested}: ${code}`);
+  return new WorkspaceAccessError(`cannot use ${requested}: ${code}`, code);
 }
 
 /**
@@ -184,7 +191,7 @@ export async function readWorkspaceFile(
     if (code === 'ELOOP') throw explain(path, path, err);
     if (code === 'ENXIO')
       throw new WorkspaceAccessError(`cannot use ${path}: it is a socket; only regular files can be used`);
-    throw new WorkspaceAccessError(`cannot read ${path}: ${code ?? 'error'}`);
+    throw new WorkspaceAccessError(`cannot read ${path}: ${code ?? 'error'}`, code);
   } finally {
     await walk.dir.close();
   }
@@ -232,7 +239,7 @@ export async function writeWorkspaceFile(workspace: string, path: string, conten
       throw new WorkspaceAccessError(
         `cannot use ${path}: it is a FIFO or socket; only regular files can be used`,
       );
-    throw new WorkspaceAccessError(`cannot write ${path}: ${code ?? 'error'}`);
+    throw new WorkspaceAccessError(`cannot write ${path}: ${code ?? 'error'}`, code);
   } finally {
     await walk.dir.close();
   }

@@ -77,11 +77,11 @@ describe('agent file requests cannot freeze the daemon', () => {
       port,
       within(apiReply(h, id, 'read pipe'), 15_000, 'read of a FIFO'),
     );
-    expect(value).toMatch(/^read refused: .*pipe: it is a FIFO; only regular files/);
+    expect(value).toMatch(/^read refused \(-32602\): .*pipe: it is a FIFO; only regular files/);
     expect(slowestMs).toBeLessThan(2_000);
     // Writing to it is refused too (a FIFO with no reader, or any FIFO: never opened for writing).
     expect(await within(apiReply(h, id, 'write pipe x'), 15_000, 'write to a FIFO')).toMatch(
-      /^write refused: .*FIFO/,
+      /^write refused \(-32602\): .*FIFO/,
     );
     expect(await show(h, id)).toMatchObject({ last_error_kind: null, live: 'idle' });
   });
@@ -96,7 +96,7 @@ describe('agent file requests cannot freeze the daemon', () => {
       port,
       within(apiReply(h, id, 'read sparse.bin'), 20_000, 'read of a sparse file'),
     );
-    expect(value).toMatch(/^read refused: .*larger than 8388608 bytes/);
+    expect(value).toMatch(/^read refused \(-32602\): .*larger than 8388608 bytes/);
     expect(slowestMs).toBeLessThan(2_000);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(peakRss(daemonPid) - before).toBeLessThan(200 * 1024 * 1024);

@@ -133,7 +133,8 @@ describe('permissions and the workspace', () => {
       'sub/../../../outside/secret.txt',
     ]) {
       const got = await apiReply(h, id, `read ${path}`);
-      expect({ path, refused: got.startsWith('read refused') }).toEqual({ path, refused: true });
+      // The agent's invalid params (-32602), not our internal error (-32603).
+      expect({ path, refused: got.startsWith('read refused (-32602)') }).toEqual({ path, refused: true });
       expect(got).not.toContain('outside-secret');
       expect(got).not.toContain('[http]');
     }
@@ -146,8 +147,10 @@ describe('permissions and the workspace', () => {
       'dangling.txt',
     ]) {
       const got = await apiReply(h, id, `write ${path} pwned`);
-      expect({ path, refused: got.startsWith('write refused') }).toEqual({ path, refused: true });
+      expect({ path, refused: got.startsWith('write refused (-32602)') }).toEqual({ path, refused: true });
     }
+    // A file that is not there is "resource not found" (-32002).
+    expect(await apiReply(h, id, 'read no-such-file.txt')).toMatch(/^read refused \(-32002\)/);
     expect(existsSync(join(h.home, 'groups', 'escape.txt'))).toBe(false);
     expect(existsSync(join(outside, 'planted.txt'))).toBe(false);
     expect(existsSync(join(outside, 'planted2.txt'))).toBe(false);

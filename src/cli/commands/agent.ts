@@ -1,35 +1,10 @@
 /** `agentforge agent list|test` and `agentforge chat`. */
 import type { Command } from 'commander';
+import type { AgentInfo, AgentTestReport } from '../../contract.js';
 import { createInterface } from 'node:readline';
 import { readSse } from '../../net/uds-sse.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-
-type AgentInfo = {
-  name: string;
-  preset: string | null;
-  command: string;
-  args: string[];
-  resolved: string | null;
-  version: string | null;
-  default: boolean;
-  permission_mode: string;
-  session_mode: string | null;
-  warnings: string[];
-};
-type TestReport = {
-  agent: string;
-  ok: boolean;
-  duration_ms: number;
-  agent_info?: { name?: string; version?: string } | null;
-  capabilities?: unknown;
-  version: string | null;
-  permission_mode: string;
-  modes?: string[];
-  mode?: string | null;
-  error?: { kind: string; message: string };
-  warnings: string[];
-};
 
 export function registerAgent(program: Command, ctx: () => Ctx): void {
   const agent = program.command('agent').description('configured agents');
@@ -54,7 +29,7 @@ export function registerAgent(program: Command, ctx: () => Ctx): void {
     .description('spawn the agent, run the ACP handshake, print its capabilities, stop it')
     .action(async (name: string) => {
       const c = ctx();
-      const r = await c.call<TestReport>('POST', `/api/agents/${encodeURIComponent(name)}/test`);
+      const r = await c.call<AgentTestReport>('POST', `/api/agents/${encodeURIComponent(name)}/test`);
       c.out.print(r, (w) => {
         if (r.ok) {
           w(

@@ -1,19 +1,8 @@
 /** `agentforge group add|list|rm|pair|approve` and `agentforge send`. */
 import type { Command } from 'commander';
+import type { GroupInfo, PairingInfo } from '../../contract.js';
 import type { Ctx } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-
-type Group = {
-  folder: string;
-  channel: string;
-  chat_id: string;
-  name: string | null;
-  agent: string | null;
-  is_main: number;
-  is_dm: number;
-  trigger: string | null;
-};
-type Pending = { code: string; user_id: string; user_name: string | null; expires_at: number };
 
 export function registerGroup(program: Command, ctx: () => Ctx): void {
   const group = program.command('group').description('registered chats and who may talk');
@@ -40,7 +29,7 @@ export function registerGroup(program: Command, ctx: () => Ctx): void {
         },
       ) => {
         const c = ctx();
-        const row = await c.call<Group>('POST', '/api/groups', {
+        const row = await c.call<GroupInfo>('POST', '/api/groups', {
           chat,
           main: o.main === true,
           folder: o.folder,
@@ -61,7 +50,7 @@ export function registerGroup(program: Command, ctx: () => Ctx): void {
     .description('list registered groups')
     .action(async () => {
       const c = ctx();
-      const { groups } = await c.call<{ groups: Group[] }>('GET', '/api/groups');
+      const { groups } = await c.call<{ groups: GroupInfo[] }>('GET', '/api/groups');
       c.out.print({ groups }, (w) => {
         if (groups.length === 0) w('no groups yet; register one with: agentforge group add CHAT_ID --main');
         for (const g of groups)
@@ -87,7 +76,7 @@ export function registerGroup(program: Command, ctx: () => Ctx): void {
     .description('list pending pairing codes from unknown users')
     .action(async () => {
       const c = ctx();
-      const { pending } = await c.call<{ pending: Pending[] }>('GET', '/api/pairing');
+      const { pending } = await c.call<{ pending: PairingInfo[] }>('GET', '/api/pairing');
       c.out.print({ pending }, (w) => {
         if (pending.length === 0) w('no pending pairing codes');
         for (const p of pending)

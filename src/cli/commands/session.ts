@@ -1,22 +1,13 @@
 /** `agentforge session …`: durable agent sessions, through the daemon. */
 import type { Command } from 'commander';
+import type { SessionDetail, SessionEventInfo, SessionInfo, SessionListItem } from '../../contract.js';
 import { readSse } from '../../net/uds-sse.js';
 import type { Ctx } from '../context.js';
 import { toolLabel } from '../../sessions/tool-identity.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
-type Row = {
-  id: string;
-  agent: string;
-  group_folder: string;
-  state: string;
-  live?: string;
-  turns: number;
-  last_error_kind: string | null;
-  last_error: string | null;
-  queued?: number;
-};
-type Event = { seq: number; ts: number; turn: number | null; kind: string; data: Record<string, unknown> };
+/** The CLI reads an event's data as a record; an update's fields are looked up by name. */
+type Event = SessionEventInfo & { readonly data: Record<string, unknown> };
 
 const enc = encodeURIComponent;
 
@@ -52,7 +43,10 @@ export function registerSession(program: Command, ctx: () => Ctx): void {
     .option('--group <folder>', 'group folder whose workspace the agent works in', 'cli')
     .action(async (opts: { agent?: string; group: string }) => {
       const c = ctx();
-      const row = await c.call<Row>('POST', '/api/sessions', { agent: opts.agent, group: opts.group });
+      const row = await c.call<SessionInfo>('POST', '/api/sessions', {
+        agent: opts.agent,
+        group: opts.group,
+      });
       c.out.print(row, (w) => w(row.id));
       return c.exit(EXIT.ok);
     });
@@ -62,7 +56,7 @@ export function registerSession(program: Command, ctx: () => Ctx): void {
     .description('list sessions')
     .action(async () => {
       const c = ctx();
-      const { sessions } = await c.call<{ sessions: Row[] }>('GET', '/api/sessions');
+      const { sessions } = await c.call<{ sessions: SessionListItem[] }>('GET', '/api/sessions');
       c.out.print({ sessions }, (w) => {
         if (sessions.length === 0) w('no sessions; create one with: agentforge session new');
         for (const s of sessions) {
@@ -79,9 +73,7 @@ export function registerSession(program: Command, ctx: () => Ctx): void {
     .description('show one session')
     .action(async (id: string) => {
       const c = ctx();
-      const row = await c.call<
-        Row & { pending_permissions: Array<{ id: string; title: string; kind: string }> }
-      >('GET', `/api/sessions/${enc(id)}`);
+      const row = await c.call<SessionDetail>('GET', `/api/sessions/${enc(id)}`);
       c.out.print(row, (w) => {
         w(
           `${row.id}: agent ${row.agent}, group ${row.group_folder}, ${row.state}, ${row.live}, ${row.turns} turn(s), ${row.queued ?? 0} queued`,

@@ -1,29 +1,8 @@
 /** `agentforge task …`: scheduled work. */
 import type { Command } from 'commander';
+import type { TaskInfo as Task, TaskRunInfo as Run } from '../../contract.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-
-type Task = {
-  id: string;
-  group_folder: string;
-  prompt: string;
-  schedule_type: string;
-  schedule_value: string;
-  timezone: string;
-  status: string;
-  next_run_at: number | null;
-  context_mode: string;
-};
-type Run = {
-  id: number;
-  scheduled_for: number;
-  attempt: number;
-  status: string;
-  duration_ms: number | null;
-  result_excerpt: string | null;
-  error: string | null;
-  error_kind: string | null;
-};
 
 const when = (t: number | null): string =>
   t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z');

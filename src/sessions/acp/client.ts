@@ -16,6 +16,7 @@ import {
   type SessionModeState,
   type SessionNotification,
 } from '@agentclientprotocol/sdk';
+import { WorkspaceAccessError } from '../workspace-fs.js';
 import { describeAgentError, SessionError } from '../errors.js';
 import { childStream } from './ndjson.js';
 import { spawnAgentProcess, stopAgentProcess, type AgentProcess } from './process.js';
@@ -91,8 +92,22 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-function asRequestError(err: unknown): RequestError {
-  return err instanceof RequestError ? err : new RequestError(-32603, (err as Error).message);
+/**
+ * An fs/* refusal as the agent should read it, from the SDK's factories: a path that does not
+ * exist is "resource not found", a path outside the workspace (or too large, or not a file) is the
+ * agent's invalid params, and only a fault of ours is an internal error.
+ */
+function fsRequestError(err: unknown, path: string): RequestError {
+  if (err instanceof RequestError) return err;
+  const code = err instanceof WorkspaceAccessError ? err.errno : (err as NodeJS.ErrnoException).code;
+  const message = (err as Error).message ?? String(err);
+  if (code === 'ENOENT') return RequestError.resourceNotFound(path);
+  if (
+    err instanceof WorkspaceAccessError ||
+    ['EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP', 'EPERM'].includes(code ?? '')
+  )
+    return RequestError.invalidParams({ path, reason: message }, message);
+  return RequestError.internalError({ path, details: message });
 }
 
 export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
@@ -120,7 +135,7 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
       try {
         return { content: await hooks.readFile(params.path, params.line, params.limit) };
       } catch (err) {
-        throw asRequestError(err);
+        throw fsRequestError(err, params.path);
       }
     })
     .onRequest('fs/write_text_file', async ({ params }) => {
@@ -128,7 +143,7 @@ export async function startAgent(opts: StartOptions): Promise<LiveAgent> {
         await hooks.writeFile(params.path, params.content);
         return {};
       } catch (err) {
-        throw asRequestError(err);
+        throw fsRequestError(err, params.path);
       }
     });
   const conn = app.connect(

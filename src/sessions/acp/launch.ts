@@ -6,16 +6,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
-import { sandboxPathProblem, type SandboxGuard } from '../config/sandbox-paths.js';
-import { resolveSecret, SecretError } from '../config/secrets.js';
-import { buildAgentEnv } from './acp/env.js';
-import { agentStateDir, prepareAgentState } from './agent-state.js';
-import type { AgentSpec } from './agents.js';
-import { SessionError } from './errors.js';
-import { withCgroup, type MemoryCapMethod } from './memory-watch.js';
-import { PRESETS } from './presets.js';
-import { sandboxCommand } from './sandbox.js';
-import { sandboxDecision, type SandboxProbe } from './sandbox-probe.js';
+import { sandboxPathProblem, type SandboxGuard } from '../../config/sandbox-paths.js';
+import { resolveSecret, SecretError } from '../../config/secrets.js';
+import { buildAgentEnv } from './env.js';
+import { agentStateDir, prepareAgentState } from '../agent-state.js';
+import type { AgentSpec } from '../agents.js';
+import { SessionError } from '../errors.js';
+import { withCgroup, type MemoryCapMethod } from '../memory-watch.js';
+import { PRESETS } from '../presets.js';
+import { sandboxCommand } from '../sandbox.js';
+import { sandboxDecision, type SandboxProbe } from '../sandbox-probe.js';
 
 export type LaunchContext = {
   /** The daemon's environment: the allowlist and env: secret references read from it. */
