@@ -132,6 +132,29 @@ const telegramSection = z
     rate_per_chat_per_s: z.number().positive().default(1),
     rate_per_group_per_min: z.number().positive().default(20),
     rate_global_per_s: z.number().positive().default(30),
+    /**
+     * Replies that grow while the turn runs: `draft` (drafts in private chats, an edited preview
+     * in groups), `edit` (an edited preview everywhere) or `off` (only the final message).
+     */
+    /** Files that come with messages larger than this are described, not fetched (the Bot API serves ≤ 20 MB). */
+    max_download_mb: z
+      .number()
+      .positive()
+      .max(20, { message: 'the Bot API serves files of at most 20 MB' })
+      .default(20),
+    /** The largest file `send_file` may send (the Bot API takes up to 50 MB; photos up to 10 MB). */
+    max_upload_mb: z
+      .number()
+      .positive()
+      .max(50, { message: 'the Bot API takes files of at most 50 MB' })
+      .default(50),
+    live_replies: z.enum(['off', 'draft', 'edit']).default('draft'),
+    /** A turn that answers sooner shows only its final message. */
+    live_start_after: duration.prefault('1s'),
+    /** The least time between two updates of a live reply (the pacer may hold them longer). */
+    live_interval: duration
+      .refine((ms) => ms >= 250, { message: 'must be at least 250ms' })
+      .prefault('1500ms'),
   })
   .refine((t) => !t.enabled || t.token !== undefined, {
     message: 'telegram is enabled but has no `token`; set token = "env:TELEGRAM_BOT_TOKEN"',

@@ -19,6 +19,8 @@ export type Budgets = {
   readonly gate: BudgetGate;
   /** The chat side; `afterAnswer` runs after an answer (the queue is kicked). */
   chat(afterAnswer: () => void): BudgetChat;
+  /** The `/status` lines of a group: its spend against its budgets. */
+  summary(group: string, agent: string | null): string;
   /** For a task run: the verdict for its group. */
   check(group: string, agent: string | null): Verdict;
   /** Called after every recorded usage row (metrics). */
@@ -71,9 +73,9 @@ export function createBudgets(deps: {
         afterAnswer();
         return text;
       },
-      summary: (g) => book.groupSummary(g.folder, agentOf(g.agent)),
     }),
     check,
+    summary: (group, agent) => book.groupSummary(group, agentOf(agent)),
     onRecorded: (l) => listeners.push(l),
     onRollover(kick) {
       if (config.budgets.limits.length === 0) return;

@@ -12,11 +12,25 @@ import type { Readiness } from '../ops/health.js';
 import type { Quarantine } from '../ops/quarantine.js';
 import { GroupQueue } from '../router/group-queue.js';
 import { Inbox } from '../router/inbox.js';
+import { COMMANDS } from '../router/chat-commands.js';
 import { OutboxWorker, type DeliveryStats } from '../router/outbox.js';
 import type { Channel } from '../router/ports.js';
+import {
+  PERMISSION_ACTION,
+  PermissionButtons,
+  questionButtons,
+  questionRef,
+  questionText,
+} from '../router/permission-buttons.js';
+import { LiveReplies } from '../router/live-reply.js';
+import { ReplyAssembler } from '../sessions/reply.js';
+import { writeWorkspaceFile } from '../sessions/workspace-fs.js';
+import { ensureWorkspace } from '../sessions/workspace-setup.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
+import { BUDGET_ACTION, budgetButtonHandler } from '../router/budget-buttons.js';
 import type { Budgets } from './budgets.js';
+import { chatCommands } from './chat-commands.js';
 import { groupTurns } from './group-turns.js';
 
 /**
@@ -73,6 +87,7 @@ export async function createChat(deps: {
         pollTimeoutMs: tg.poll_timeout,
         stallMs: tg.stall_threshold,
         conflictRetryMs: tg.conflict_retry,
+        commands: COMMANDS,
         limits: {
           perChatPerS: tg.rate_per_chat_per_s,
           perGroupPerMin: tg.rate_per_group_per_min,
@@ -93,7 +108,51 @@ export async function createChat(deps: {
   const outbox = new OutboxWorker({ repo: outboxRepo, channels, log: log.child({ component: 'outbox' }) });
   // Every row added to the outbox, by whom ever, wakes the worker: one operation, not two.
   outboxRepo.onAdded(() => outbox.kick());
+  const live = new LiveReplies({
+    mode: (name) => (name === 'telegram' ? tg.live_replies : 'off'),
+    channels,
+    pacer: (ch) => outbox.pacer(ch),
+    previews: deps.stores.previews,
+    interrupted: (channel, chatId, messageId) =>
+      outboxRepo.add(
+        {
+          channel,
+          chatId,
+          groupFolder: groups.byChat(channel, chatId)?.folder ?? null,
+          source: 'system',
+          text: '[This answer was interrupted before it was complete.]',
+          editMessageId: messageId,
+        },
+        Date.now(),
+      ),
+    startAfterMs: tg.live_start_after,
+    intervalMs: tg.live_interval,
+    log: log.child({ component: 'live' }),
+  });
+  // Each running turn's reply as it grows, assembled only for turns shown live.
+  const replies = new Map<string, ReplyAssembler>();
+  supervisor.on('turn-update', ({ sessionId, group, turn, update }) => {
+    if (!live.wants(group)) return;
+    const key = `${sessionId}:${turn}`;
+    let r = replies.get(key);
+    if (r === undefined) {
+      r = new ReplyAssembler();
+      replies.set(key, r);
+    }
+    r.add(update);
+    const assembled = r;
+    live.update(group, () => assembled.finish().text);
+  });
+  supervisor.on('turn-ended', ({ sessionId, turn }) => replies.delete(`${sessionId}:${turn}`));
   const queue = new GroupQueue({
+    live,
+    files: {
+      maxBytes: Math.floor(tg.max_download_mb * 1024 * 1024),
+      save: async (folder, rel, bytes) => {
+        const workspace = ensureWorkspace(config.paths.groups, folder);
+        await writeWorkspaceFile(workspace, rel, bytes);
+      },
+    },
     db,
     groups,
     messages,
@@ -104,7 +163,26 @@ export async function createChat(deps: {
     budget: deps.budgets?.gate,
   });
   const approvers = telegramApprovers(tg);
+  const budgetChat = deps.budgets?.chat(() => queue.kick());
+  const permissionButtons = new PermissionButtons({
+    outbox: outboxRepo,
+    answer: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
+  });
   const inbox = new Inbox({
+    commands: chatCommands({
+      stores: deps.stores,
+      supervisor,
+      queue,
+      extraStatus: (folder) =>
+        deps.budgets === undefined ? [] : [deps.budgets.summary(folder, groups.get(folder)?.agent ?? null)],
+    }),
+    botMention: () => channels.get('telegram')?.botMention ?? null,
+    actions: new Map([
+      [PERMISSION_ACTION, permissionButtons.handler],
+      ...(budgetChat === undefined
+        ? []
+        : [[BUDGET_ACTION, budgetButtonHandler({ budget: budgetChat, outbox: outboxRepo })] as const]),
+    ]),
     quarantine: deps.quarantine,
     approvals: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
     isApprover: (channel, senderId) => channel === 'telegram' && approvers.has(senderId),
@@ -118,7 +196,7 @@ export async function createChat(deps: {
     trigger: () => tg.trigger ?? channels.get('telegram')?.botMention ?? null,
     onQueued: () => queue.kick(),
     log: log.child({ component: 'inbox' }),
-    budget: deps.budgets?.chat(() => queue.kick()),
+    budget: budgetChat,
   });
 
   /** A daemon notice to a group's chat; the local CLI has none (it reads the event log). */
@@ -130,12 +208,23 @@ export async function createChat(deps: {
       Date.now(),
     );
   };
-  supervisor.on('permission-asked', ({ group, ask }) =>
-    tell(
-      group,
-      `The agent asks permission to ${ask.kind}: "${ask.title}". An approver may reply "approve ${ask.id}" or "deny ${ask.id}" (it is denied if nobody answers within ${formatDuration(config.limits.permission_timeout)}).`,
-    ),
-  );
+  supervisor.on('permission-asked', ({ group, ask }) => {
+    const row = groups.get(group);
+    if (row === undefined) return;
+    outboxRepo.add(
+      {
+        channel: row.channel,
+        chatId: row.chat_id,
+        groupFolder: group,
+        source: 'system',
+        text: questionText(ask, formatDuration(config.limits.permission_timeout)),
+        buttons: questionButtons(ask.id),
+        ref: questionRef(ask.id),
+      },
+      Date.now(),
+    );
+  });
+  supervisor.on('permission-decided', ({ ask, decision }) => permissionButtons.decided(ask, decision));
   supervisor.on('resume-failed', ({ group }) =>
     tell(
       group,
@@ -156,6 +245,8 @@ export async function createChat(deps: {
       const requeued = messages.requeueInterrupted();
       if (requeued > 0) log.warn({ requeued }, 're-queued messages whose turn did not complete');
       outbox.recoverInFlight();
+      // Previews a crash left mid-stream: marked, so nobody reads a half answer as the answer.
+      for (const p of deps.stores.previews.takeAll()) live.release(p.channel, p.chat_id, p.message_id, true);
       for (const ch of channels.values()) await ch.start(inbox);
       queue.kick();
       outbox.kick();

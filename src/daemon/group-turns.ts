@@ -2,7 +2,7 @@
 import { SessionRequestError } from '../sessions/errors.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Session } from '../sessions/session.js';
-import type { TurnPort } from '../router/ports.js';
+import type { PromptImage, TurnPort } from '../router/ports.js';
 import type { GroupsRepo } from '../store/groups-repo.js';
 import type { SessionsRepo } from '../store/sessions-repo.js';
 
@@ -11,6 +11,7 @@ export type GroupTurns = TurnPort & {
   readonly run: (
     group: { folder: string; agent: string | null },
     prompt: string,
+    images?: readonly PromptImage[],
     taskId?: string | null,
   ) => Promise<string>;
 };
@@ -36,9 +37,18 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
     return s;
   };
   return {
-    async run(group, prompt, taskId: string | null = null) {
+    cancel(folder) {
+      const id = groups.get(folder)?.session_id;
+      if (id === null || id === undefined) return false;
+      try {
+        return supervisor.get(id).stopTurn();
+      } catch {
+        return false;
+      }
+    },
+    async run(group, prompt, images = [], taskId: string | null = null) {
       // A failed turn rejects with a SessionError, which is a Failure with its kind (failures.ts).
-      const result = await sessionFor(group.folder, group.agent).prompt(prompt, 'queue', taskId);
+      const result = await sessionFor(group.folder, group.agent).prompt(prompt, 'queue', images, taskId);
       return result.reply;
     },
   };

@@ -28,9 +28,12 @@ const spent = new Map<string, number>();
 const responseUsage = new Map<string, Record<string, number>>();
 
 function promptText(blocks: readonly ContentBlock[]): string {
-  return blocks
-    .map((b) => (b.type === 'text' ? b.text : b.type === 'resource_link' ? `[${b.name}]` : `[${b.type}]`))
-    .join('');
+  return (
+    blocks
+      // Media blocks are not the command: `blocks` reports them.
+      .map((b) => (b.type === 'text' ? b.text : b.type === 'resource_link' ? `[${b.name}]` : ''))
+      .join('')
+  );
 }
 
 async function say(client: AgentContext, sessionId: string, text: string): Promise<void> {
@@ -56,11 +59,23 @@ function stopReading(ms: number): void {
   }, ms);
 }
 
+/** What `blocks` reports: each block's type, and for media its MIME type and decoded size. */
+function describeBlocks(blocks: readonly ContentBlock[]): string {
+  return blocks
+    .map((b) =>
+      b.type === 'image' || b.type === 'audio'
+        ? `${b.type} ${b.mimeType} ${Buffer.from(b.data, 'base64').length} bytes`
+        : b.type,
+    )
+    .join('\n');
+}
+
 async function run(
   cmd: DemoCommand,
   client: AgentContext,
   sessionId: string,
   signal: AbortSignal,
+  blocks: readonly ContentBlock[] = [],
 ): Promise<void> {
   switch (cmd.kind) {
     case 'echo':
@@ -73,8 +88,13 @@ async function run(
         `[demo agent] you said: ${cmd.text}\nI am the bundled demo agent, not a model. Try:\n${DEMO_HELP}`,
       );
     case 'stream':
-      for (let i = 1; i <= cmd.chunks && !signal.aborted; i++) await say(client, sessionId, `chunk ${i}\n`);
+      for (let i = 1; i <= cmd.chunks && !signal.aborted; i++) {
+        if (i > 1 && cmd.everyMs > 0) await sleep(cmd.everyMs, undefined, { signal }).catch(() => undefined);
+        await say(client, sessionId, `chunk ${i}\n`);
+      }
       return;
+    case 'blocks':
+      return say(client, sessionId, `blocks:\n${describeBlocks(blocks)}`);
     case 'flood': {
       const line = 'x'.repeat(1023) + '\n';
       for (let sent = 0; sent < cmd.bytes && !signal.aborted; sent += line.length)
@@ -238,7 +258,7 @@ const app = agent({ name: 'agentforge-demo' })
     protocolVersion: PROTOCOL_VERSION,
     agentCapabilities: {
       loadSession: true,
-      promptCapabilities: { embeddedContext: false, image: false, audio: false },
+      promptCapabilities: { embeddedContext: false, image: true, audio: false },
     },
     agentInfo: { name: 'agentforge-demo', title: 'AgentForge demo agent', version: '1' },
     authMethods: [],
@@ -256,7 +276,7 @@ const app = agent({ name: 'agentforge-demo' })
     const ctl = new AbortController();
     turns.set(params.sessionId, ctl);
     try {
-      await run(parseCommand(promptText(params.prompt)), client, params.sessionId, ctl.signal);
+      await run(parseCommand(promptText(params.prompt)), client, params.sessionId, ctl.signal, params.prompt);
       const usage = responseUsage.get(params.sessionId);
       return { stopReason: ctl.signal.aborted ? 'cancelled' : 'end_turn', ...(usage ? { usage } : {}) };
     } finally {

@@ -4,7 +4,8 @@ import { parseCommand } from './script.js';
 describe('parseCommand', () => {
   it('parses every scripted command', () => {
     expect(parseCommand('echo hi there')).toEqual({ kind: 'echo', text: 'hi there' });
-    expect(parseCommand('stream 20')).toEqual({ kind: 'stream', chunks: 20 });
+    expect(parseCommand('stream 20')).toEqual({ kind: 'stream', chunks: 20, everyMs: 0 });
+    expect(parseCommand('stream 6 500')).toEqual({ kind: 'stream', chunks: 6, everyMs: 500 });
     expect(parseCommand('read notes.txt')).toEqual({ kind: 'read', path: 'notes.txt' });
     expect(parseCommand('write notes.txt hello world')).toEqual({
       kind: 'write',
@@ -63,8 +64,8 @@ describe('parseCommand', () => {
     expect(parseCommand('sleep')).toEqual({ kind: 'sleep', ms: 1000 });
     expect(parseCommand('sleep soon')).toEqual({ kind: 'sleep', ms: 1000 });
     expect(parseCommand('sleep -5')).toEqual({ kind: 'sleep', ms: 1000 });
-    expect(parseCommand('stream')).toEqual({ kind: 'stream', chunks: 5 });
-    expect(parseCommand('stream 999999999')).toEqual({ kind: 'stream', chunks: 100_000 });
+    expect(parseCommand('stream')).toEqual({ kind: 'stream', chunks: 5, everyMs: 0 });
+    expect(parseCommand('stream 999999999')).toEqual({ kind: 'stream', chunks: 100_000, everyMs: 0 });
     expect(parseCommand('memory')).toEqual({ kind: 'memory', mb: 512 });
     expect(parseCommand('flood')).toEqual({ kind: 'flood', bytes: 1_000_000 });
     expect(parseCommand('read')).toEqual({ kind: 'read', path: '' });

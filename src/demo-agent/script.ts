@@ -10,7 +10,8 @@ import { parseChatPrompt } from './chat-prompt.js';
 export type DemoCommand =
   | { kind: 'echo'; text: string }
   | { kind: 'prompt'; text: string }
-  | { kind: 'stream'; chunks: number }
+  | { kind: 'stream'; chunks: number; everyMs: number }
+  | { kind: 'blocks' }
   | { kind: 'ask'; title: string; toolKind: string }
   | { kind: 'read'; path: string }
   | { kind: 'write'; path: string; text: string }
@@ -48,7 +49,8 @@ export type UsageReport = {
 export const DEMO_HELP = [
   'echo TEXT            reply TEXT (in a chat, followed by the earlier messages I was given)',
   'prompt               reply with the whole prompt I was given',
-  'stream N             reply in N chunks',
+  'stream N [MS]        reply in N chunks, MS ms apart',
+  'blocks               reply with the content blocks of my prompt (type, MIME type, size)',
   'ask [KIND] TITLE     ask permission for a tool call (KIND: read, edit, execute …)',
   'read PATH            read a file through the client',
   'write PATH TEXT      write a file through the client',
@@ -81,9 +83,15 @@ const TOOL_KINDS = new Set([
   'other',
 ]);
 
+/** "[photo] ", "[document: x.pdf] " … that the daemon puts before a caption. */
+const MEDIA_PLACEHOLDER = /^\[(?:photo|voice|video|video note|audio|document|sticker|animation)[^\]]*\]\s*/;
+
 export function parseCommand(prompt: string): DemoCommand {
   const chat = parseChatPrompt(prompt);
-  const cmd = parseOne(chat?.text ?? prompt);
+  const text = chat?.text ?? prompt;
+  // A caption under a photo can be a command ("[photo] blocks"); anything else stays chat as sent.
+  let cmd = parseOne(text.replace(MEDIA_PLACEHOLDER, ''));
+  if (cmd.kind === 'chat') cmd = parseOne(text);
   if (cmd.kind === 'prompt') return { kind: 'prompt', text: prompt };
   if (cmd.kind === 'echo' && chat !== undefined && chat.rest !== '')
     return { kind: 'echo', text: `${cmd.text}\n\n${chat.rest}` };
@@ -103,8 +111,16 @@ function parseOne(prompt: string): DemoCommand {
       return { kind: 'echo', text: arg };
     case 'prompt':
       return { kind: 'prompt', text };
-    case 'stream':
-      return { kind: 'stream', chunks: Math.min(num(5), 100_000) };
+    case 'stream': {
+      const every = Number(rest[1]);
+      return {
+        kind: 'stream',
+        chunks: Math.min(num(5), 100_000),
+        everyMs: Number.isFinite(every) && every > 0 ? Math.min(every, 60_000) : 0,
+      };
+    }
+    case 'blocks':
+      return { kind: 'blocks' };
     case 'ask': {
       const first = rest[0] ?? '';
       if (TOOL_KINDS.has(first))

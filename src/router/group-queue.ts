@@ -11,6 +11,9 @@ import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { buildPrompt } from './prompt.js';
 import { asFailure } from '../failures.js';
+import { fetchInboundFiles, type InboundFilesDeps } from './inbound-files.js';
+import type { LiveReplies } from './live-reply.js';
+import { budgetButtons } from './budget-buttons.js';
 import type { BudgetGate, Channel, TurnPort } from './ports.js';
 
 export const MAX_TURN_ATTEMPTS = 3;
@@ -28,6 +31,10 @@ export type GroupQueueDeps = {
   readonly log: Logger;
   /** Budgets: checked before every turn (none: no budgets). */
   readonly budget?: BudgetGate;
+  /** Shows the reply growing while the turn runs (live-reply.ts); none: only the final message. */
+  readonly live?: LiveReplies;
+  /** Where files that came with messages are saved before the turn; none: they are only named. */
+  readonly files?: Omit<InboundFilesDeps, 'messages' | 'log'>;
 };
 
 /** After a database error, how soon a stuck batch is handed back to the queue (doubling). */
@@ -36,6 +43,8 @@ const REQUEUE_AFTER_ERROR_MAX_MS = 5 * 60_000;
 
 export class GroupQueue {
   readonly #running = new Set<string>();
+  /** Groups whose running turn was stopped from the chat: its failure is not retried. */
+  readonly #stopping = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   turnsRun = 0;
@@ -54,6 +63,14 @@ export class GroupQueue {
       if (!this.#running.has(folder)) void this.#work(folder);
     }
     this.#armRetry(now);
+  }
+
+  /** `/stop`: the group's running turn is cancelled and not retried. False when none runs. */
+  stopTurn(folder: string): boolean {
+    if (!this.#running.has(folder)) return false;
+    const stopped = this.deps.turns.cancel?.(folder) === true;
+    if (stopped) this.#stopping.add(folder);
+    return stopped;
   }
 
   /** Stops taking new turns; running ones finish (the supervisor drains them). */
@@ -126,6 +143,7 @@ export class GroupQueue {
             groupFolder: folder,
             source: 'system',
             text: notice,
+            ...(v.kind === 'paused' ? { buttons: budgetButtons() } : {}),
           },
           Date.now(),
         );
@@ -163,12 +181,22 @@ export class GroupQueue {
     const channel = this.deps.channels.get(group.channel);
     const stopTyping = channel === undefined ? () => undefined : keepTyping(channel, group.chat_id);
     const attempts = Math.max(...batch.map((m) => m.attempts + m.triggered));
+    const triggering = batch.findLast((m) => m.triggered === 1);
+    const replyTo = channel?.isGroupChat(group.chat_id) === true ? (triggering?.message_id ?? null) : null;
+    const live = this.deps.live;
+    live?.begin(folder, group.channel, group.chat_id, replyTo);
     try {
+      const images =
+        this.deps.files === undefined
+          ? []
+          : await fetchInboundFiles(batch, channel, { ...this.deps.files, messages, log: this.deps.log });
       const reply = await this.deps.turns.run(
         { folder, agent: group.agent },
         buildPrompt(batch, undelivered),
+        images,
       );
       this.turnsRun++;
+      const { replaces } = (await live?.end(folder)) ?? { replaces: null };
       db.transaction(() => {
         if (reply.trim() !== '')
           outbox.add(
@@ -178,15 +206,26 @@ export class GroupQueue {
               groupFolder: folder,
               text: reply,
               source: 'turn',
+              // In a group the reply answers the message that triggered the turn.
+              replyTo,
+              replacesMessageId: replaces,
             },
             Date.now(),
           );
+        // The outbox row owns the preview now (it edits it into the reply).
+        if (replaces !== null) live?.release(group.channel, group.chat_id, replaces, reply.trim() === '');
         messages.markDone(ids, Date.now());
       })();
     } catch (err) {
       const kind = asFailure(err).kind;
       const message = (err as Error).message;
-      if (attempts >= MAX_TURN_ATTEMPTS) {
+      const { replaces } = (await live?.end(folder)) ?? { replaces: null };
+      if (replaces !== null) live?.release(group.channel, group.chat_id, replaces, true);
+      if (this.#stopping.has(folder)) {
+        // Stopped from the chat: done, not failed; the chat was told when /stop was answered.
+        messages.markDone(ids, Date.now());
+        this.deps.log.info({ group: folder, kind }, 'turn stopped from the chat');
+      } else if (attempts >= MAX_TURN_ATTEMPTS) {
         db.transaction(() => {
           messages.markFailed(ids, `${kind}: ${message}`);
           outbox.add(
@@ -208,6 +247,7 @@ export class GroupQueue {
         this.#armRetry(Date.now());
       }
     } finally {
+      this.#stopping.delete(folder);
       stopTyping();
     }
   }

@@ -12,14 +12,14 @@ import type { GroupRow, GroupsRepo } from '../store/groups-repo.js';
 import type { MessagesRepo } from '../store/messages-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
-import type { BudgetChat, InboundMessage, InboundSink } from './ports.js';
+import { routePress, type ActionHandler } from './button-actions.js';
+import { parseCommand, runCommand, type Command, type CommandPort } from './chat-commands.js';
+import type { BudgetChat, ButtonPress, InboundMessage, InboundSink, PressAnswer } from './ports.js';
 
 /** `approve pk7m2qx` / `deny pk7m2qx`; the id's shape is REQUEST_ID_RE (sessions/request-ids.ts). */
 const APPROVAL_RE = /^\s*(approve|deny)\s+(p[a-km-np-z2-9]{6})\s*$/i;
 /** An approver's answer to a budget question (only while one waits in the chat). */
 const BUDGET_ANSWER_RE = /^\s*(continue|stop)\s*[.!]?\s*$/i;
-/** The chat command `/status` (in groups Telegram appends the bot's name: `/status@my_bot`). */
-const STATUS_RE = /^\s*\/status(@\w+)?\s*$/i;
 /** Refusals told to non-approvers, remembered so a flood of answers is not a flood of replies. */
 const TOLD_REFUSED_MAX = 1_000;
 
@@ -31,12 +31,15 @@ type Answer = {
   readonly allow: boolean;
 };
 
-/** A budget answer or `/status`, acted on after the batch commits like an approval. */
-type BudgetAct = {
+/** A typed `continue` / `stop` to a budget question, acted on after the batch commits like an approval. */
+type BudgetAnswer = {
   readonly m: InboundMessage;
   readonly group: GroupRow;
-  readonly act: 'continue' | 'stop' | 'status';
+  readonly decision: 'continue' | 'stop';
 };
+
+/** What stored messages ask the daemon to do once the batch is committed. */
+type Deferred = { readonly answers: Answer[]; readonly commands: Command[]; readonly budget: BudgetAnswer[] };
 
 export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
 
@@ -61,9 +64,15 @@ export type InboxDeps = {
   readonly approvals?: (groupFolder: string, requestId: string, allow: boolean, decidedBy: string) => boolean;
   /** Whether this sender may answer permission requests (`[channels.telegram] approvers`). */
   readonly isApprover?: (channel: string, senderId: string) => boolean;
+  /** `/stop`, `/new`, `/status` (chat-commands.ts); without it they are ordinary messages. */
+  readonly commands?: CommandPort;
+  /** The bot's own @name, so `/stop@other_bot` is left to the other bot. */
+  readonly botMention?: () => string | null;
+  /** What button presses do, by action kind (button-actions.ts). */
+  readonly actions?: ReadonlyMap<string, ActionHandler>;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
-  /** Budget questions answered in the chat and `/status`; with none, both are ordinary messages. */
+  /** Budget questions answered by a typed `continue` / `stop`; with none, both are ordinary messages. */
   readonly budget?: BudgetChat;
 };
 
@@ -109,19 +118,29 @@ export class Inbox implements InboundSink {
 
   accept(batch: readonly InboundMessage[]): void {
     const queued = new Set<string>();
-    const answers: Answer[] = [];
-    const acts: BudgetAct[] = [];
+    const later: Deferred = { answers: [], commands: [], budget: [] };
     this.deps.db.transaction(() => {
       for (const m of batch) {
-        if (this.#oneSafely(m, answers, acts) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
+        if (this.#oneSafely(m, later) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
       }
     })();
     // Only now, with the messages durably stored (so a redelivered copy is known as one), do the
     // answers act: an agent told "allow" cannot be told otherwise by a rolled-back transaction.
-    for (const a of answers) this.#answer(a);
-    for (const a of acts) this.#budgetAct(a);
+    for (const a of later.answers) this.#answer(a);
+    for (const c of later.commands) this.#command(c);
+    for (const b of later.budget) this.#budgetAnswer(b);
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
+  }
+
+  /** A button press: routed by its action id to the handler of its kind, and answered. */
+  press(p: ButtonPress): PressAnswer {
+    return routePress(p, {
+      groups: this.deps.groups,
+      actions: this.deps.actions ?? new Map(),
+      isApprover: (channel, senderId) => this.deps.isApprover?.(channel, senderId) === true,
+      log: this.deps.log,
+    });
   }
 
   #now(): number {
@@ -140,13 +159,12 @@ export class Inbox implements InboundSink {
    */
   #oneSafely(
     m: InboundMessage,
-    answers: Answer[],
-    acts: BudgetAct[],
+    later: Deferred,
   ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' | 'rejected' {
     const why = malformed(m);
     if (why !== undefined) return this.#reject(m, why);
     try {
-      return this.deps.db.transaction(() => this.#one(m, answers, acts))();
+      return this.deps.db.transaction(() => this.#one(m, later))();
     } catch (err) {
       if (!isDataError(err)) throw err;
       return this.#reject(m, (err as Error).message);
@@ -179,8 +197,7 @@ export class Inbox implements InboundSink {
 
   #one(
     m: InboundMessage,
-    answers: Answer[],
-    acts: BudgetAct[],
+    later: Deferred,
   ): 'queued' | 'context' | 'duplicate' | 'ignored' | 'pairing' | 'answer' {
     let group = this.#groupFor(m);
     let triggered: boolean;
@@ -218,9 +235,11 @@ export class Inbox implements InboundSink {
     // "approve <id>" / "deny <id>" answers a permission request the agent put to this chat. It is
     // kept as context and starts no turn, whoever sent it: it is never an instruction to the agent.
     const approval = APPROVAL_RE.exec(m.text);
-    // `continue` / `stop` answer a budget question only while one waits; `/status` is ours too.
-    // Like approvals they are kept as context and start no turn.
-    const act = this.#budgetActOf(m.text, group);
+    const command =
+      this.deps.commands === undefined ? undefined : parseCommand(m.text, this.deps.botMention?.() ?? null);
+    // `continue` / `stop` answer a budget question only while one waits; like approvals they are
+    // kept as context and start no turn.
+    const budget = this.#budgetDecisionOf(m.text, group);
     const stored = this.deps.messages.insert({
       channel: m.channel,
       chatId: m.chatId,
@@ -230,19 +249,25 @@ export class Inbox implements InboundSink {
       senderName: m.senderName,
       text: m.text,
       ts: m.ts,
-      triggered: triggered && approval === null && act === undefined,
+      triggered: triggered && approval === null && command === undefined && budget === undefined,
+      attachments: m.files,
     });
     if (!stored) {
       this.stats.duplicates++;
       return 'duplicate';
     }
     this.stats.accepted++;
-    if (act !== undefined) {
-      acts.push({ m, group, act });
+    if (budget !== undefined) {
+      later.budget.push({ m, group, decision: budget });
+      return 'answer';
+    }
+    if (command !== undefined) {
+      const approver = this.deps.isApprover?.(m.channel, m.senderId) === true;
+      later.commands.push({ name: command, m, group, approver });
       return 'answer';
     }
     if (approval !== null) {
-      answers.push({
+      later.answers.push({
         m,
         group,
         id: approval[2]!.toLowerCase(),
@@ -253,32 +278,33 @@ export class Inbox implements InboundSink {
     return triggered ? 'queued' : 'context';
   }
 
-  #budgetActOf(text: string, group: GroupRow): BudgetAct['act'] | undefined {
-    const budget = this.deps.budget;
-    if (budget === undefined) return undefined;
-    if (STATUS_RE.test(text)) return 'status';
+  #budgetDecisionOf(text: string, group: GroupRow): 'continue' | 'stop' | undefined {
     const answer = BUDGET_ANSWER_RE.exec(text);
-    if (answer === null || !budget.asking({ folder: group.folder, agent: group.agent })) return undefined;
+    if (answer === null || this.deps.budget?.asking({ folder: group.folder, agent: group.agent }) !== true)
+      return undefined;
     return answer[1]!.toLowerCase() as 'continue' | 'stop';
   }
 
-  /** Acts on a stored budget answer or `/status`, and replies in the chat. */
-  #budgetAct({ m, group, act }: BudgetAct): void {
+  /** Acts on a stored `continue` / `stop` (approvers only) and replies in the chat. */
+  #budgetAnswer({ m, group, decision }: BudgetAnswer): void {
     const budget = this.deps.budget;
     if (budget === undefined) return;
-    const g = { folder: group.folder, agent: group.agent };
     let text: string;
-    if (act === 'status') text = budget.summary(g);
-    else if (this.deps.isApprover?.(m.channel, m.senderId) !== true) {
+    if (this.deps.isApprover?.(m.channel, m.senderId) !== true) {
       this.deps.log.warn(
-        { group: group.folder, user: m.senderId, act },
+        { group: group.folder, user: m.senderId, decision },
         'budget answer from someone who is not an approver; ignored',
       );
-      text = `Not done: only the operator's approvers can answer the budget question; the messages still wait.`;
+      text =
+        "Not done: only the operator's approvers can answer the budget question; the messages still wait.";
     } else {
-      text = budget.answer(g, act, `${m.channel}:${m.senderId}`);
+      text = budget.answer(
+        { folder: group.folder, agent: group.agent },
+        decision,
+        `${m.channel}:${m.senderId}`,
+      );
       this.deps.log.info(
-        { group: group.folder, act, by: m.senderId },
+        { group: group.folder, decision, by: m.senderId },
         'budget question answered in the chat',
       );
     }
@@ -289,6 +315,29 @@ export class Inbox implements InboundSink {
       );
     } catch (err) {
       this.deps.log.error({ err, group: group.folder }, 'could not queue the budget reply');
+    }
+  }
+
+  /** Runs one stored command and queues its reply (in a group, as a reply to the command). */
+  #command(c: Command): void {
+    const port = this.deps.commands;
+    if (port === undefined) return;
+    try {
+      const text = runCommand(c, port);
+      this.deps.log.info({ group: c.group.folder, command: c.name, user: c.m.senderId }, 'chat command');
+      this.deps.outbox.add(
+        {
+          channel: c.m.channel,
+          chatId: c.m.chatId,
+          groupFolder: c.group.folder,
+          source: 'system',
+          text,
+          replyTo: c.m.chatType === 'private' ? null : c.m.messageId,
+        },
+        this.#now(),
+      );
+    } catch (err) {
+      this.deps.log.error({ err, group: c.group.folder, command: c.name }, 'chat command failed');
     }
   }
 

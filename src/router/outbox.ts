@@ -7,9 +7,9 @@
  * for good is marked failed, never dropped silently.
  */
 import type { Logger } from 'pino';
-import type { OutboxRepo, OutboxRow } from '../store/outbox-repo.js';
+import { rowButtons, type OutboxRepo, type OutboxRow } from '../store/outbox-repo.js';
 import { Pacer } from './pacing.js';
-import type { Channel } from './ports.js';
+import type { Channel, SendOutcome } from './ports.js';
 import { splitMessage } from './split.js';
 
 /** With the back-off cap this rides out about an hour of Telegram being unreachable. */
@@ -108,7 +108,8 @@ export class OutboxWorker {
     this.#timer.unref();
   }
 
-  #pacer(channel: Channel): Pacer {
+  /** The channel's pacer, shared with live previews so both count against the same limits. */
+  pacer(channel: Channel): Pacer {
     let p = this.#pacers.get(channel.name);
     if (p === undefined) {
       p = new Pacer(channel.limits);
@@ -119,7 +120,7 @@ export class OutboxWorker {
 
   /** Returns true when the row left the due set (sent, deferred, failed). */
   async #deliver(row: OutboxRow): Promise<boolean> {
-    const { repo, log } = this.deps;
+    const { repo } = this.deps;
     const channel = this.deps.channels.get(row.channel);
     if (channel === undefined) {
       repo.fail(row.id, `channel ${row.channel} is not enabled`);
@@ -137,49 +138,94 @@ export class OutboxWorker {
       repo.defer(row.id, Math.max(ahead.next_attempt_at, Date.now()), `waiting for outbox #${ahead.id}`);
       return true;
     }
-    const parts = splitMessage(row.text, channel.maxMessageLength);
-    const pacer = this.#pacer(channel);
+    const pacer = this.pacer(channel);
     const isGroup = channel.isGroupChat(row.chat_id);
-    for (let i = row.parts_sent; i < parts.length; i++) {
+    const paced = (): boolean => {
       const wait = pacer.delay(row.chat_id, isGroup, Date.now());
       if (wait > 0) {
         repo.defer(row.id, Date.now() + wait, 'paced');
         return true;
       }
       pacer.record(row.chat_id, isGroup, Date.now());
+      return false;
+    };
+    if (row.edit_of !== null || row.edit_message_id !== null) return this.#edit(row, channel, paced);
+    const parts = splitMessage(row.text, channel.maxMessageLength);
+    const buttons = rowButtons(row);
+    for (let i = row.parts_sent; i < parts.length; i++) {
+      if (paced()) return true;
       repo.partInFlight(row.id, i);
-      const outcome = await channel.send(row.chat_id, parts[i] as string, {
-        replyTo: i === 0 ? row.reply_to_message : null,
-      });
+      const last = i === parts.length - 1;
+      const send = (): Promise<SendOutcome> =>
+        channel.send(row.chat_id, parts[i] as string, {
+          replyTo: i === 0 ? row.reply_to_message : null,
+          buttons: last ? buttons : null,
+        });
+      let outcome: SendOutcome;
+      if (i === 0 && row.replaces_message_id !== null) {
+        // The live preview becomes the reply; a preview that is gone (deleted) means a new message.
+        outcome = await channel.edit(row.chat_id, row.replaces_message_id, parts[0] as string, {
+          buttons: last ? buttons : null,
+        });
+        if (!outcome.ok && !outcome.retryable && outcome.retryAfterMs === undefined) outcome = await send();
+      } else outcome = await send();
       if (outcome.ok) {
+        // Before parts_sent moves: a crash between the two resends the part, never loses its id.
+        if (outcome.messageId !== undefined) repo.setSentMessageId(row.id, outcome.messageId);
         repo.partSent(row.id, i + 1);
         continue;
       }
       repo.partSettled(row.id);
-      if (outcome.retryAfterMs !== undefined) {
-        this.stats.rateLimited++;
-        repo.defer(row.id, Date.now() + outcome.retryAfterMs, outcome.error);
-        log.warn({ outbox: row.id, retryAfterMs: outcome.retryAfterMs }, 'rate limited by the chat service');
-      } else if (outcome.retryable && row.attempts + 1 < MAX_DELIVERY_ATTEMPTS) {
-        this.stats.retried++;
-        const backoff = Math.min(DELIVERY_BACKOFF_MAX_MS, DELIVERY_BACKOFF_BASE_MS * 2 ** row.attempts);
-        repo.retry(row.id, Date.now() + backoff, outcome.error);
-        log.warn(
-          { outbox: row.id, attempts: row.attempts + 1, err: outcome.error },
-          'delivery failed; will retry',
-        );
-      } else {
-        this.stats.failed++;
-        repo.fail(row.id, outcome.error);
-        log.error(
-          { outbox: row.id, group: row.group_folder, err: outcome.error },
-          'delivery failed for good',
-        );
-      }
+      this.#failed(row, outcome);
       return true;
     }
     repo.sent(row.id, Date.now());
     this.stats.sent++;
     return true;
+  }
+
+  /** An edit of a message sent earlier: the one another row became, or one named directly. */
+  async #edit(row: OutboxRow, channel: Channel, paced: () => boolean): Promise<boolean> {
+    const { repo } = this.deps;
+    const target =
+      row.edit_message_id ?? (row.edit_of === null ? null : (repo.get(row.edit_of)?.sent_message_id ?? null));
+    if (target === null) {
+      // The message to edit was never sent (its delivery failed for good): nothing to change.
+      repo.fail(row.id, `nothing to edit: outbox #${row.edit_of ?? '?'} was not delivered`);
+      this.stats.failed++;
+      return true;
+    }
+    if (paced()) return true;
+    const text = splitMessage(row.text, channel.maxMessageLength)[0] ?? row.text;
+    const outcome = await channel.edit(row.chat_id, target, text, { buttons: rowButtons(row) });
+    if (!outcome.ok) {
+      this.#failed(row, outcome);
+      return true;
+    }
+    repo.sent(row.id, Date.now());
+    this.stats.sent++;
+    return true;
+  }
+
+  /** A send or edit the service refused: wait (429), retry with backoff, or fail for good. */
+  #failed(row: OutboxRow, outcome: Extract<SendOutcome, { ok: false }>): void {
+    const { repo, log } = this.deps;
+    if (outcome.retryAfterMs !== undefined) {
+      this.stats.rateLimited++;
+      repo.defer(row.id, Date.now() + outcome.retryAfterMs, outcome.error);
+      log.warn({ outbox: row.id, retryAfterMs: outcome.retryAfterMs }, 'rate limited by the chat service');
+    } else if (outcome.retryable && row.attempts + 1 < MAX_DELIVERY_ATTEMPTS) {
+      this.stats.retried++;
+      const backoff = Math.min(DELIVERY_BACKOFF_MAX_MS, DELIVERY_BACKOFF_BASE_MS * 2 ** row.attempts);
+      repo.retry(row.id, Date.now() + backoff, outcome.error);
+      log.warn(
+        { outbox: row.id, attempts: row.attempts + 1, err: outcome.error },
+        'delivery failed; will retry',
+      );
+    } else {
+      this.stats.failed++;
+      repo.fail(row.id, outcome.error);
+      log.error({ outbox: row.id, group: row.group_folder, err: outcome.error }, 'delivery failed for good');
+    }
   }
 }

@@ -4,6 +4,30 @@
  * see sessions, and sessions never see channels.
  */
 import type { ChannelStatus } from '../contract.js';
+import type { MessageFile } from '../store/messages-repo.js';
+import type { OutboxButton } from '../store/outbox-repo.js';
+
+/** A file that came with an inbound message, as the channel describes it. */
+export type InboundFile = Omit<MessageFile, 'path' | 'skipped'>;
+
+/** An inline button: a label and an action id (`perm:allow:pk7m2qx`) the inbox routes on press. */
+export type Button = OutboxButton;
+/** Rows of buttons under a message. */
+export type Buttons = ReadonlyArray<readonly Button[]>;
+
+/** Someone pressed a button under one of our messages. */
+export type ButtonPress = {
+  readonly channel: string;
+  readonly chatId: string;
+  /** The message the button is under. */
+  readonly messageId: string;
+  readonly senderId: string;
+  readonly senderName: string | null;
+  readonly action: string;
+};
+
+/** What the presser is told (a toast, or an alert they must dismiss). */
+export type PressAnswer = { readonly text: string; readonly alert: boolean };
 
 export type InboundMessage = {
   readonly channel: string;
@@ -18,13 +42,22 @@ export type InboundMessage = {
   readonly ts: number;
   readonly mentionsBot: boolean;
   readonly replyToBot: boolean;
+  /** Photos, documents, voice … (downloaded before the turn, not on intake). */
+  readonly files?: readonly InboundFile[];
 };
 
-/** Stores a batch durably before returning; the channel acknowledges upstream only afterwards. */
-export type InboundSink = { readonly accept: (batch: readonly InboundMessage[]) => void };
+/**
+ * Stores a batch durably before returning; the channel acknowledges upstream only afterwards.
+ * A button press is acted on at once and answered; what it changes in the chat goes through the
+ * outbox.
+ */
+export type InboundSink = {
+  readonly accept: (batch: readonly InboundMessage[]) => void;
+  readonly press: (p: ButtonPress) => PressAnswer;
+};
 
 export type SendOutcome =
-  | { readonly ok: true }
+  | { readonly ok: true; readonly messageId?: string }
   | {
       readonly ok: false;
       readonly retryable: boolean;
@@ -44,8 +77,22 @@ export interface Channel {
   readonly limits: ChannelLimits;
   start(sink: InboundSink): Promise<void>;
   stop(): Promise<void>;
-  send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome>;
+  send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome>;
+  /** Replaces the text of a message we sent (and its buttons: none unless given). */
+  edit(
+    chatId: string,
+    messageId: string,
+    text: string,
+    opts: { buttons?: Buttons | null },
+  ): Promise<SendOutcome>;
   typing(chatId: string): Promise<void>;
+  /**
+   * Downloads a file a message brought, at most `maxBytes` (else it throws FileTooLarge's
+   * message); channels without files leave it out.
+   */
+  fetchFile?(fileId: string, maxBytes: number): Promise<Buffer>;
+  /** A draft of a message being written (private chats); replaced when a message is sent. */
+  draft?(chatId: string, draftId: number, text: string): Promise<SendOutcome>;
   /** Whether a chat id names a group (paced per group): the channel's knowledge, not the router's. */
   isGroupChat(chatId: string): boolean;
   /** What `agentforge status` shows for this channel. */
@@ -55,6 +102,12 @@ export interface Channel {
   /** The name the bot answers to in groups (e.g. "@my_bot"), once known. */
   readonly botMention: string | null;
 }
+
+export type SendOptions = {
+  readonly replyTo?: string | null;
+  /** Under this message; the outcome names the message id the chat gave it. */
+  readonly buttons?: Buttons | null;
+};
 
 export type ChannelHealth = {
   /** A readiness reason (`telegram_conflict`, `email_disconnected` …) while not ready; else null. */
@@ -68,8 +121,17 @@ export type ChannelHealth = {
 };
 
 /** Runs one turn for a group and returns the agent's reply text (may be empty). Throws a Failure (failures.ts). */
+/** An image for the agent (ACP image content), when it advertises image support. */
+export type PromptImage = { readonly mimeType: string; readonly data: Buffer };
+
 export type TurnPort = {
-  readonly run: (group: { folder: string; agent: string | null }, prompt: string) => Promise<string>;
+  readonly run: (
+    group: { folder: string; agent: string | null },
+    prompt: string,
+    images?: readonly PromptImage[],
+  ) => Promise<string>;
+  /** Stops the group's running turn (`/stop`); false when none runs. */
+  readonly cancel?: (folder: string) => boolean;
 };
 
 /**
@@ -86,7 +148,7 @@ export type BudgetGate = {
   readonly check: (group: { folder: string; agent: string | null }) => BudgetVerdict;
 };
 
-/** The chat side of budgets: the typed `continue` / `stop` of approvers and the `/status` command. */
+/** The chat side of budgets: an approver's `continue` / `stop`, typed or pressed. */
 export type BudgetChat = {
   /** Whether a budget question waits for an answer in this group's chat. */
   readonly asking: (group: { folder: string; agent: string | null }) => boolean;
@@ -96,6 +158,4 @@ export type BudgetChat = {
     decision: 'continue' | 'stop',
     decidedBy: string,
   ) => string;
-  /** The `/status` reply: the group's spend against its budgets. */
-  readonly summary: (group: { folder: string; agent: string | null }) => string;
 };

@@ -23,6 +23,7 @@ function row(text: string, over: Partial<MessageRow> = {}): MessageRow {
     next_attempt_at: 0,
     last_error: null,
     answered_at: null,
+    attachments: null,
     ...over,
   };
 }

@@ -14,7 +14,7 @@
  * The newest addressed message comes first (its text is the request); earlier messages follow as
  * context, then undelivered replies the agent may want to act on.
  */
-import type { MessageRow } from '../store/messages-repo.js';
+import { messageFiles, type MessageFile, type MessageRow } from '../store/messages-repo.js';
 import type { OutboxRow } from '../store/outbox-repo.js';
 
 export const NOTE_PREFIX = '[agentforge] ';
@@ -50,8 +50,27 @@ export function sender(m: Pick<MessageRow, 'channel' | 'sender_id' | 'sender_nam
   return `${name} (${/^[\w.@:-]+$/.test(id) ? id : noteString(id)})`;
 }
 
+function size(bytes: number | null): string {
+  if (bytes === null) return 'size unknown';
+  return bytes >= 1024 * 1024
+    ? `${(bytes / 1048576).toFixed(1)} MB`
+    : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+/** Where a file that came with a message is, or why it is not there. */
+function fileNote(f: MessageFile): string {
+  const what = `${f.kind.replace('_', ' ')}${f.name === null ? '' : ` ${noteString(f.name)}`} (${size(f.size)})`;
+  if (f.path !== undefined)
+    return `${NOTE_PREFIX}Attached ${what}, saved in the workspace at ${noteString(f.path)}`;
+  return `${NOTE_PREFIX}Attached ${what}, not downloaded: ${noteString(f.skipped ?? 'not fetched')}`;
+}
+
 function message(heading: string, m: MessageRow): string[] {
-  return [`${NOTE_PREFIX}${heading} from ${sender(m)} at ${time(m.ts)}:`, ...quote(m.text)];
+  return [
+    `${NOTE_PREFIX}${heading} from ${sender(m)} at ${time(m.ts)}:`,
+    ...quote(m.text),
+    ...messageFiles(m).map(fileNote),
+  ];
 }
 
 export function buildPrompt(batch: readonly MessageRow[], undelivered: readonly OutboxRow[] = []): string {

@@ -91,6 +91,7 @@ export function agentHooks(s: Session, spec: AgentSpec, ctx: HooksContext): Agen
         turn: s.turnNumber,
         askTimeoutMs: ctx.askTimeoutMs,
         onAsked: (ask) => ctx.bus?.emit('permission-asked', { ...ref, ask }),
+        onDecided: (ask, decision) => ctx.bus?.emit('permission-decided', { ...ref, ask, decision }),
       });
     },
     readFile: (path, line, limit) => readWorkspaceFile(row.workspace, path, line, limit),

@@ -7,7 +7,13 @@
 import type { RequestPermissionRequest, RequestPermissionResponse } from '@agentclientprotocol/sdk';
 import type { PermissionMode } from './agents.js';
 import type { EventLog } from './event-log.js';
-import { DAEMON_TOOL_SERVER, decideByPolicy, toResponse, type PendingPermissions } from './permissions.js';
+import {
+  DAEMON_TOOL_SERVER,
+  decideByPolicy,
+  toResponse,
+  type Decision,
+  type PendingPermissions,
+} from './permissions.js';
 import { identifyTool, type ToolCallIndex } from './tool-identity.js';
 
 export type PermissionAsk = { readonly id: string; readonly title: string; readonly kind: string };
@@ -24,6 +30,8 @@ export type BrokerContext = {
   readonly askTimeoutMs: number;
   /** A request waits for the operator: e.g. put it to the group's chat. */
   readonly onAsked: (ask: PermissionAsk) => void;
+  /** A request that was asked got its answer (or timed out): e.g. show the decision in the chat. */
+  readonly onDecided?: (ask: PermissionAsk, decision: Decision) => void;
 };
 
 export async function answerPermission(
@@ -37,12 +45,13 @@ export async function answerPermission(
   const kind = req.toolCall.kind ?? prior?.kind ?? 'other';
   const policy = decideByPolicy(ctx.mode, req, { tool, workspace: ctx.workspace });
   const asked = policy === undefined ? ctx.pending.ask(req, ctx.askTimeoutMs, { title, kind }) : undefined;
-  if (asked !== undefined) {
-    const ask = { id: asked.id, title, kind };
+  const ask = asked === undefined ? undefined : { id: asked.id, title, kind };
+  if (ask !== undefined) {
     ctx.events.append('permission_asked', { ...ask, tool: tool.name ?? null }, ctx.turn);
     ctx.onAsked(ask);
   }
   const decision = policy ?? (await asked!.decision);
+  if (ask !== undefined) ctx.onDecided?.(ask, decision);
   ctx.events.append(
     'permission',
     {

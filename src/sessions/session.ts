@@ -19,6 +19,8 @@ import type { AgentSlots, Release } from './slots.js';
 
 /** The last few KB the agent wrote to stderr, kept for the per-turn error log. */
 export const STDERR_TAIL_BYTES = 8 * 1024;
+/** How long a cancelled turn may take to answer before its agent is stopped (`/stop`). */
+export const STOP_GRACE_MS = 3_000;
 
 export type SessionDeps = {
   readonly repo: SessionsRepo;
@@ -42,8 +44,12 @@ export type SessionDeps = {
   readonly requestIds?: RequestIds;
 };
 
+/** An image for the prompt; sent as ACP image content only to an agent that advertises images. */
+export type PromptImage = { readonly mimeType: string; readonly data: Buffer };
+
 type Queued = {
   text: string;
+  images: readonly PromptImage[];
   taskId: string | null;
   resolve: (r: TurnResult) => void;
   reject: (e: Error) => void;
@@ -124,6 +130,7 @@ export class Session {
   prompt(
     text: string,
     mode: 'queue' | 'interrupt' = 'queue',
+    images: readonly PromptImage[] = [],
     taskId: string | null = null,
   ): Promise<TurnResult> {
     const state = this.row.state;
@@ -138,7 +145,7 @@ export class Session {
       );
     }
     const result = new Promise<TurnResult>((resolve, reject) =>
-      this.#queue.push({ text, taskId, resolve, reject }),
+      this.#queue.push({ text, images, taskId, resolve, reject }),
     );
     if (mode === 'interrupt' && this.#busy) this.cancel();
     void this.#pump();
@@ -152,6 +159,21 @@ export class Session {
     void this.#live.conn.agent
       .notify('session/cancel', { sessionId: this.#live.acpSessionId })
       .catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Stops the running turn: ACP session/cancel first; an agent that has not ended the turn after
+   * `graceMs` is stopped (the turn fails `cancelled`). False when no turn runs.
+   */
+  stopTurn(graceMs = STOP_GRACE_MS): boolean {
+    const turn = this.#turn;
+    if (turn === undefined) return false;
+    this.cancel();
+    const timer = setTimeout(() => {
+      if (this.#turn === turn) turn.kill(new SessionError('cancelled', 'the turn was stopped'));
+    }, graceMs);
+    timer.unref();
     return true;
   }
 
@@ -204,7 +226,7 @@ export class Session {
     const turn = new Turn(this.row.turns + 1, this.#turnContext(), next.taskId);
     this.#turn = turn;
     try {
-      next.resolve(await turn.run(next.text));
+      next.resolve(await turn.run(next.text, next.images));
     } catch (err) {
       next.reject(err as Error);
     } finally {

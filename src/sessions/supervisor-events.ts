@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { FailureKind } from '../failures.js';
 import type { PermissionAsk } from './permission-broker.js';
 import type { TurnUsage } from './usage-meter.js';
+import type { Decision } from './permissions.js';
 
 export type SessionRef = { readonly sessionId: string; readonly group: string; readonly agent: string };
 
@@ -18,6 +19,8 @@ export type SupervisorEventMap = {
   readonly 'agent-stopped': SessionRef;
   /** A permission request waits for the operator (mode `ask`). */
   readonly 'permission-asked': SessionRef & { readonly ask: PermissionAsk };
+  /** An asked permission request was decided: by a person, or by its timeout. */
+  readonly 'permission-decided': SessionRef & { readonly ask: PermissionAsk; readonly decision: Decision };
   /** A resume could not restore the earlier conversation; a fresh one was started. */
   readonly 'resume-failed': SessionRef & { readonly reason: string };
   /** An update from the agent during a turn, scrubbed of credentials. */

@@ -162,6 +162,11 @@ export class Supervisor {
     });
   }
 
+  /** Whether a session's agent runs, without opening the session (cold when not in memory). */
+  liveState(id: string): Session['state'] {
+    return this.#sessions.get(id)?.state ?? 'cold';
+  }
+
   async stop(id: string): Promise<void> {
     const s = this.get(id);
     s.failAll('cancelled', 'session stopped by the operator');

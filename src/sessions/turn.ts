@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SessionNotification } from '@agentclientprotocol/sdk';
+import type { ContentBlock, SessionNotification } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import { stopsTheAgent } from '../failures.js';
 import type { SessionsRepo } from '../store/sessions-repo.js';
@@ -118,12 +118,20 @@ export class Turn {
       );
   }
 
+  /** Ends the turn now and stops the agent (it ignored a cancel, or must not go on). */
+  kill(e: SessionError): void {
+    this.#stop(e);
+  }
+
   #stop(e: SessionError): void {
     if (this.#kill !== undefined) this.#kill(e);
     else this.abort(e);
   }
 
-  async run(text: string): Promise<TurnResult> {
+  async run(
+    text: string,
+    images: ReadonlyArray<{ mimeType: string; data: Buffer }> = [],
+  ): Promise<TurnResult> {
     const { repo, events, agent, ref } = this.ctx;
     const turn = this.number;
     const started = Date.now();
@@ -161,11 +169,20 @@ export class Turn {
         ),
       );
       watch.start();
+      // Images go as ACP content only to an agent that says it reads them; the text names their
+      // paths either way.
+      const imageBlocks: ContentBlock[] =
+        live.init.agentCapabilities?.promptCapabilities?.image === true
+          ? images.map((i) => ({ type: 'image', mimeType: i.mimeType, data: i.data.toString('base64') }))
+          : [];
+      const prompt: ContentBlock[] = [{ type: 'text', text }, ...imageBlocks];
+      if (images.length > 0)
+        events.append('prompt_images', { count: images.length, sent: imageBlocks.length }, turn);
       const send = () =>
         Promise.race([
           live.conn.agent.request('session/prompt', {
             sessionId: live.acpSessionId,
-            prompt: [{ type: 'text', text }],
+            prompt,
           }),
           failed,
         ]);

@@ -224,7 +224,11 @@ export async function readWorkspaceFile(
   return lines.slice(start, limit == null ? undefined : start + limit).join('\n');
 }
 
-export async function writeWorkspaceFile(workspace: string, path: string, content: string): Promise<void> {
+export async function writeWorkspaceFile(
+  workspace: string,
+  path: string,
+  content: string | Uint8Array,
+): Promise<void> {
   const walk = await walkToParent(workspace, path, true);
   let fh: FileHandle;
   try {

@@ -5,6 +5,20 @@
  */
 import { sql, type Db } from './db.js';
 
+/**
+ * A file that came with a message (migration 008), as the channel described it; `path` (inside the
+ * group's workspace) once downloaded, or `skipped` saying why it was not.
+ */
+export type MessageFile = {
+  readonly kind: 'photo' | 'document' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation';
+  readonly fileId: string;
+  readonly name: string | null;
+  readonly mime: string | null;
+  readonly size: number | null;
+  path?: string;
+  skipped?: string;
+};
+
 export type MessageRow = {
   readonly id: number;
   readonly channel: string;
@@ -21,7 +35,13 @@ export type MessageRow = {
   readonly next_attempt_at: number;
   readonly last_error: string | null;
   readonly answered_at: number | null;
+  /** JSON MessageFile[]. */
+  readonly attachments: string | null;
 };
+
+export function messageFiles(row: Pick<MessageRow, 'attachments'>): MessageFile[] {
+  return row.attachments === null ? [] : (JSON.parse(row.attachments) as MessageFile[]);
+}
 
 export type NewMessage = {
   channel: string;
@@ -33,6 +53,7 @@ export type NewMessage = {
   text: string;
   ts: number;
   triggered: boolean;
+  attachments?: readonly MessageFile[];
 };
 
 export class MessagesRepo {
@@ -42,8 +63,8 @@ export class MessagesRepo {
   insert(m: NewMessage): boolean {
     const res = sql(
       this.db,
-      `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO messages (channel, chat_id, message_id, group_folder, sender_id, sender_name, text, ts, triggered, status, attachments)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       m.channel,
       m.chatId,
@@ -55,6 +76,7 @@ export class MessagesRepo {
       m.ts,
       m.triggered ? 1 : 0,
       m.triggered ? 'queued' : 'context',
+      m.attachments === undefined || m.attachments.length === 0 ? null : JSON.stringify(m.attachments),
     );
     return res.changes > 0;
   }
@@ -101,6 +123,11 @@ export class MessagesRepo {
     this.db.transaction(() => ids.forEach((id) => stmt.run(id)))();
   }
 
+  /** The files of a message after a download attempt (paths, or why one was skipped). */
+  setFiles(id: number, files: readonly MessageFile[]): void {
+    sql(this.db, 'UPDATE messages SET attachments = ? WHERE id = ?').run(JSON.stringify(files), id);
+  }
+
   markDone(ids: readonly number[], now: number): void {
     const stmt = sql(this.db, "UPDATE messages SET status = 'done', answered_at = ? WHERE id = ?");
     for (const id of ids) stmt.run(now, id);
@@ -137,6 +164,16 @@ export class MessagesRepo {
       this.db,
       "UPDATE messages SET status = CASE WHEN triggered = 1 THEN 'queued' ELSE 'context' END, next_attempt_at = 0 WHERE status = 'processing'",
     ).run().changes;
+  }
+
+  /** Messages of a group waiting for or in a turn. */
+  waitingFor(group: string): number {
+    return (
+      sql(
+        this.db,
+        "SELECT COUNT(*) AS n FROM messages WHERE group_folder = ? AND status IN ('queued', 'processing')",
+      ).get(group) as { n: number }
+    ).n;
   }
 
   counts(): Record<string, number> {

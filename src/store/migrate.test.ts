@@ -6,7 +6,7 @@ import { openDatabase, type Db } from './db.js';
 import { SchemaError, currentVersion, migrate, migrationState, type Migration } from './migrate.js';
 import { GLOBAL_MIGRATIONS } from './migrations/index.js';
 
-const LATEST = GLOBAL_MIGRATIONS.length;
+const LATEST = GLOBAL_MIGRATIONS[GLOBAL_MIGRATIONS.length - 1]!.version;
 
 const createTable = (version: number, table: string): Migration => ({
   version,
@@ -128,9 +128,20 @@ describe('migrate', () => {
     expect(applied(reopened)).toEqual(rowsBefore);
   });
 
-  it('refuses migrations that are not numbered 1..n', () => {
+  it('refuses migrations out of order or numbered twice', () => {
     const db = openDb();
-    expect(() => migrate(db, [createTable(1, 'a'), createTable(3, 'c')], 'test.db')).toThrow(/1\.\.n/);
+    expect(() => migrate(db, [createTable(2, 'b'), createTable(1, 'a')], 'test.db')).toThrow(/increasing/);
+    expect(() => migrate(db, [createTable(1, 'a'), createTable(1, 'b')], 'test.db')).toThrow(/increasing/);
     expect(tables(db)).toEqual([]);
+  });
+
+  it('applies a migration numbered below one already applied (a number reserved by another branch)', () => {
+    const db = openDb();
+    expect(migrate(db, [createTable(1, 'a'), createTable(3, 'c')], 'test.db')).toEqual([1, 3]);
+    const all = [createTable(1, 'a'), createTable(2, 'b'), createTable(3, 'c')];
+    expect(migrationState(db, all)).toMatchObject({ current: 3, pending: 1 });
+    expect(migrate(db, all, 'test.db')).toEqual([2]);
+    expect(tables(db)).toEqual(['a', 'b', 'c', 'schema_migrations']);
+    expect(migrate(db, all, 'test.db')).toEqual([]);
   });
 });

@@ -33,10 +33,21 @@ export function currentVersion(db: Db): number {
   return row.v ?? 0;
 }
 
+/** The versions recorded in schema_migrations (none before the first migration). */
+function appliedVersions(db: Db): Set<number> {
+  const exists = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  if (exists === undefined) return new Set();
+  const rows = db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>;
+  return new Set(rows.map((r) => r.version));
+}
+
 export function migrationState(db: Db, migrations: readonly Migration[]): MigrationState {
   const latest = latestVersion(migrations);
   const current = currentVersion(db);
-  return { current, latest, pending: migrations.filter((m) => m.version > current).length };
+  const done = appliedVersions(db);
+  return { current, latest, pending: migrations.filter((m) => !done.has(m.version)).length };
 }
 
 export function assertNotNewer(db: Db, migrations: readonly Migration[], label: string): void {
@@ -60,10 +71,12 @@ export function migrate(db: Db, migrations: readonly Migration[], label: string,
     name TEXT NOT NULL,
     applied_at INTEGER NOT NULL
   )`);
-  const current = currentVersion(db);
+  // Pending = not recorded, not "above the highest": numbers are reserved by parallel branches
+  // (006 e-mail, 008 telegram …), so a database may have 008 before a later merge brings 006.
+  const done = appliedVersions(db);
   const applied: number[] = [];
   for (const m of migrations) {
-    if (m.version <= current) continue;
+    if (done.has(m.version)) continue;
     try {
       db.transaction(() => {
         m.up(db);
@@ -89,9 +102,13 @@ function latestVersion(migrations: readonly Migration[]): number {
   return migrations.reduce((max, m) => Math.max(max, m.version), 0);
 }
 
+/** Strictly increasing from 1; a gap is a number another branch has reserved. */
 function assertOrdered(migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migrations must be numbered 1..n without gaps; found ${m.version} at ${i + 1}`);
+    const before = i === 0 ? 0 : migrations[i - 1]!.version;
+    if (!Number.isInteger(m.version) || m.version <= before)
+      throw new Error(
+        `migrations must be numbered in increasing order from 1; found ${m.version} after ${before}`,
+      );
   });
 }

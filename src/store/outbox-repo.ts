@@ -4,6 +4,18 @@
  */
 import { sql, type Db } from './db.js';
 
+/** An inline button: its label and the action id the inbox routes a press to (migration 008). */
+export type OutboxButton = { readonly text: string; readonly action: string };
+/** A file copied into the outbox's own store when it was queued: what is sent cannot change. */
+export type OutboxAttachment = {
+  /** The stored copy's name in the outbox file store. */
+  readonly file: string;
+  /** The name the chat shows. */
+  readonly name: string;
+  readonly kind: 'photo' | 'document';
+  readonly bytes: number;
+};
+
 export type OutboxRow = {
   readonly id: number;
   readonly channel: string;
@@ -21,6 +33,18 @@ export type OutboxRow = {
   readonly reported: number;
   readonly created_at: number;
   readonly sent_at: number | null;
+  /** JSON rows of OutboxButton, shown under the last part. */
+  readonly buttons: string | null;
+  readonly ref: string | null;
+  /** The chat's id for the message the last part became (what an edit targets). */
+  readonly sent_message_id: string | null;
+  /** This row edits the message another row sent, or a chat message named directly. */
+  readonly edit_of: number | null;
+  readonly edit_message_id: string | null;
+  /** JSON OutboxAttachment. */
+  readonly attachment: string | null;
+  /** A live preview the first part replaces by editing it, instead of a new message. */
+  readonly replaces_message_id: string | null;
 };
 
 export type NewOutbox = {
@@ -31,7 +55,21 @@ export type NewOutbox = {
   source: OutboxRow['source'];
   sender?: string | null;
   replyTo?: string | null;
+  buttons?: ReadonlyArray<readonly OutboxButton[]> | null;
+  ref?: string | null;
+  editOf?: number | null;
+  editMessageId?: string | null;
+  attachment?: OutboxAttachment | null;
+  replacesMessageId?: string | null;
 };
+
+export function rowButtons(row: Pick<OutboxRow, 'buttons'>): OutboxButton[][] | null {
+  return row.buttons === null ? null : (JSON.parse(row.buttons) as OutboxButton[][]);
+}
+
+export function rowAttachment(row: Pick<OutboxRow, 'attachment'>): OutboxAttachment | null {
+  return row.attachment === null ? null : (JSON.parse(row.attachment) as OutboxAttachment);
+}
 
 export class OutboxRepo {
   readonly #listeners: Array<() => void> = [];
@@ -51,7 +89,9 @@ export class OutboxRepo {
   add(m: NewOutbox, now: number): number {
     const res = sql(
       this.db,
-      'INSERT INTO outbox (channel, chat_id, group_folder, text, sender, source, reply_to_message, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO outbox (channel, chat_id, group_folder, text, sender, source, reply_to_message, next_attempt_at, created_at,
+         buttons, ref, edit_of, edit_message_id, attachment, replaces_message_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       m.channel,
       m.chatId,
@@ -62,6 +102,12 @@ export class OutboxRepo {
       m.replyTo ?? null,
       now,
       now,
+      m.buttons == null ? null : JSON.stringify(m.buttons),
+      m.ref ?? null,
+      m.editOf ?? null,
+      m.editMessageId ?? null,
+      m.attachment == null ? null : JSON.stringify(m.attachment),
+      m.replacesMessageId ?? null,
     );
     this.#wake();
     return Number(res.lastInsertRowid);
@@ -78,6 +124,22 @@ export class OutboxRepo {
 
   get(id: number): OutboxRow | undefined {
     return sql(this.db, 'SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+  }
+
+  /** The newest row queued with this ref (e.g. the question a permission request was put as). */
+  byRef(ref: string): OutboxRow | undefined {
+    return sql(this.db, 'SELECT * FROM outbox WHERE ref = ? ORDER BY id DESC LIMIT 1').get(ref) as
+      OutboxRow | undefined;
+  }
+
+  /** How many rows edit this one. */
+  editsOf(id: number): number {
+    return (sql(this.db, 'SELECT COUNT(*) AS n FROM outbox WHERE edit_of = ?').get(id) as { n: number }).n;
+  }
+
+  /** The chat message the row's last part became: what a later edit of the row targets. */
+  setSentMessageId(id: number, messageId: string): void {
+    sql(this.db, 'UPDATE outbox SET sent_message_id = ? WHERE id = ?').run(messageId, id);
   }
 
   /** Pending rows due now, oldest first. */

@@ -7,6 +7,7 @@ import { MessagesRepo } from './messages-repo.js';
 import { migrate } from './migrate.js';
 import { OutboxRepo } from './outbox-repo.js';
 import { PairingRepo } from './pairing-repo.js';
+import { PreviewsRepo } from './previews-repo.js';
 import { SessionsRepo } from './sessions-repo.js';
 import { TasksRepo } from './tasks-repo.js';
 import { UsageRepo } from './usage-repo.js';
@@ -33,6 +34,7 @@ export type Stores = {
   readonly messages: MessagesRepo;
   readonly outbox: OutboxRepo;
   readonly pairing: PairingRepo;
+  readonly previews: PreviewsRepo;
   readonly kv: KvRepo;
   readonly tasks: TasksRepo;
   readonly usage: UsageRepo;
@@ -48,6 +50,7 @@ export function createStores(db: Db): Stores {
     messages: new MessagesRepo(db),
     outbox: new OutboxRepo(db),
     pairing: new PairingRepo(db),
+    previews: new PreviewsRepo(db),
     kv: new KvRepo(db),
     tasks: new TasksRepo(db),
     usage: new UsageRepo(db),

@@ -114,7 +114,7 @@ export class BudgetBook {
       const extend = l.extend ?? limit;
       return {
         kind: 'paused',
-        ask: `Spent ${l.cost !== undefined ? spent.toFixed(2) : Math.round(spent)} of ${this.#amount(l, allowed)} ${periodWord(l.period)}${l.agent !== undefined ? ` (budget of the agent ${l.agent})` : ''} — continue for ${periodWord(l.period)} (+${l.cost !== undefined ? extend.toFixed(2) : Math.round(extend)}) or stop? An approver may reply "continue" or "stop"; until then the messages wait.`,
+        ask: `Spent ${l.cost !== undefined ? spent.toFixed(2) : Math.round(spent)} of ${this.#amount(l, allowed)} ${periodWord(l.period)}${l.agent !== undefined ? ` (budget of the agent ${l.agent})` : ''} — continue for ${periodWord(l.period)} (+${l.cost !== undefined ? extend.toFixed(2) : Math.round(extend)}) or stop? An approver may press a button or reply "continue" or "stop"; until then the messages wait.`,
       };
     }
     return { kind: 'ok' };

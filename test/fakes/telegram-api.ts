@@ -23,6 +23,18 @@ export type SentMessage = {
   text: string;
   parse_mode?: string;
   at: number;
+  /** Inline keyboard as sent: rows of {text, callback_data}. */
+  reply_markup?: { inline_keyboard: Array<Array<{ text: string; callback_data?: string }>> };
+  reply_to?: number;
+  /** Which bot sent it (its token), when several are in play. */
+  token?: string;
+};
+export type EditedMessage = {
+  message_id: number;
+  chat_id: string;
+  text: string;
+  reply_markup?: SentMessage['reply_markup'];
+  at: number;
 };
 
 export type UserSpec = { id: number; first_name?: string; username?: string };
@@ -36,6 +48,9 @@ export type MessageSpec = {
   media?: 'photo' | 'voice' | { document: string };
   replyToBot?: boolean;
   messageId?: number;
+  /** Photo sizes (file ids from addFile, or any id with a size for one that is never fetched). */
+  photo?: Array<{ fileId: string; width: number; height: number; size?: number }>;
+  document?: { fileId: string; name: string; size?: number; mime?: string };
 };
 
 type Waiter = { res: ServerResponse; offset: number; limit: number; timer: NodeJS.Timeout };
@@ -46,6 +61,11 @@ export const FAKE_BOT = { id: 424242, is_bot: true, first_name: 'Forge', usernam
 export class FakeTelegram {
   readonly calls: Call[] = [];
   readonly sent: SentMessage[] = [];
+  readonly edits: EditedMessage[] = [];
+  /** sendMessageDraft calls: drafts shown in private chats. */
+  readonly drafts: Array<{ chat_id: string; draft_id: number; text: string; at: number }> = [];
+  /** answerCallbackQuery calls: what each presser was told. */
+  readonly pressAnswers: Array<{ id: string; text: string; show_alert: boolean }> = [];
   /** When true, every sendMessage with a parse_mode is rejected like a bad entity. */
   rejectEntities = false;
   #server: Server;
@@ -57,6 +77,17 @@ export class FakeTelegram {
   readonly #stalled = new Set<ServerResponse>();
   #port = 0;
   readonly #sentWaiters = new Set<() => void>();
+  readonly #files = new Map<string, Buffer>();
+  #nextFile = 1;
+  /** File downloads served (GET /file/bot<token>/<path>), by file path. */
+  readonly downloads: string[] = [];
+
+  /** A file the bot can fetch with getFile; returns its file_id. */
+  addFile(bytes: Buffer): string {
+    const id = `file-${this.#nextFile++}`;
+    this.#files.set(id, bytes);
+    return id;
+  }
 
   constructor() {
     this.#server = createServer((req, res) => void this.#handle(req, res));
@@ -142,11 +173,56 @@ export class FakeTelegram {
     if (spec.media === 'voice') message['voice'] = { file_id: 'v1', file_unique_id: 'u2', duration: 1 };
     if (typeof spec.media === 'object')
       message['document'] = { file_id: 'd1', file_unique_id: 'u3', file_name: spec.media.document };
+    if (spec.photo !== undefined)
+      message['photo'] = spec.photo.map((p) => ({
+        file_id: p.fileId,
+        file_unique_id: `u-${p.fileId}`,
+        width: p.width,
+        height: p.height,
+        file_size: p.size ?? this.#files.get(p.fileId)?.length,
+      }));
+    if (spec.document !== undefined)
+      message['document'] = {
+        file_id: spec.document.fileId,
+        file_unique_id: `u-${spec.document.fileId}`,
+        file_name: spec.document.name,
+        mime_type: spec.document.mime,
+        file_size: spec.document.size ?? this.#files.get(spec.document.fileId)?.length,
+      };
     if (spec.replyToBot)
       message['reply_to_message'] = { message_id: 1, date: 0, chat, from: FAKE_BOT, text: 'earlier' };
     this.#updates.push({ update_id: this.#nextUpdateId++, message });
     this.#flushWaiters();
     return messageId;
+  }
+
+  /** A press on an inline button under message `messageId`; returns the callback query id. */
+  pushPress(spec: { chatId: number; from: UserSpec; messageId: number; data: string }): string {
+    const id = `cq${this.#nextUpdateId}`;
+    const chatType = spec.chatId > 0 ? 'private' : 'group';
+    const chat =
+      chatType === 'private'
+        ? { id: spec.chatId, type: chatType }
+        : { id: spec.chatId, type: chatType, title: 'Group' };
+    this.#updates.push({
+      update_id: this.#nextUpdateId++,
+      callback_query: {
+        id,
+        from: { is_bot: false, first_name: 'User', ...spec.from },
+        chat_instance: `ci${spec.chatId}`,
+        data: spec.data,
+        message: { message_id: spec.messageId, date: 0, chat, from: FAKE_BOT, text: 'question' },
+      },
+    });
+    this.#flushWaiters();
+    return id;
+  }
+
+  /** The text a message shows now: its last edit, else what was sent. */
+  textOf(chatId: number | string, messageId: number): string | undefined {
+    const chat = String(chatId);
+    const edit = this.edits.findLast((e) => e.chat_id === chat && e.message_id === messageId);
+    return edit?.text ?? this.sent.find((m) => m.chat_id === chat && m.message_id === messageId)?.text;
   }
 
   /** Adds an update exactly as given (plus its update_id), well-formed or not; returns the id. */
@@ -163,6 +239,8 @@ export class FakeTelegram {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const f = /^\/file\/bot([^/]+)\/(.+)$/.exec(req.url ?? '');
+    if (f !== null) return this.#serveFile(f[1]!, f[2]!, res);
     const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '');
     const body = await readBody(req);
     if (m === null) return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
@@ -201,8 +279,34 @@ export class FakeTelegram {
     this.#dispatch(method, params, res);
   }
 
+  #serveFile(token: string, path: string, res: ServerResponse): void {
+    const bytes = this.#files.get(decodeURIComponent(path).replace(/^files\//, ''));
+    if (token !== FAKE_TOKEN || bytes === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    this.downloads.push(path);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    res.end(bytes);
+  }
+
   #dispatch(method: string, params: Record<string, unknown>, res: ServerResponse): void {
     switch (method) {
+      case 'getFile': {
+        const id = String(params['file_id']);
+        const bytes = this.#files.get(id);
+        if (bytes === undefined)
+          return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+        // The Bot API gives no file_path for files over 20 MB: they cannot be downloaded.
+        if (bytes.length > 20 * 1024 * 1024)
+          return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: file is too big' });
+        return ok(res, {
+          file_id: id,
+          file_unique_id: `u-${id}`,
+          file_size: bytes.length,
+          file_path: `files/${id}`,
+        });
+      }
       case 'getMe':
         return ok(res, FAKE_BOT);
       case 'deleteWebhook':
@@ -247,6 +351,10 @@ export class FakeTelegram {
           at: Date.now(),
         };
         if (typeof params['parse_mode'] === 'string') msg.parse_mode = params['parse_mode'];
+        if (params['reply_markup'] !== undefined)
+          msg.reply_markup = params['reply_markup'] as SentMessage['reply_markup'];
+        const rp = params['reply_parameters'] as { message_id?: number } | undefined;
+        if (typeof rp?.message_id === 'number') msg.reply_to = rp.message_id;
         this.sent.push(msg);
         for (const wake of this.#sentWaiters) wake();
         return ok(res, {
@@ -257,6 +365,65 @@ export class FakeTelegram {
           text,
         });
       }
+      case 'editMessageText': {
+        const chat = String(params['chat_id']);
+        const id = Number(params['message_id']);
+        const text = typeof params['text'] === 'string' ? params['text'] : '';
+        if (!this.sent.some((m) => m.chat_id === chat && m.message_id === id))
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: message to edit not found',
+          });
+        if (text.length === 0 || visibleLength(text, params['parse_mode']) > 4096)
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: text is empty or too long',
+          });
+        const markup = params['reply_markup'] as SentMessage['reply_markup'];
+        const before =
+          this.edits.findLast((e) => e.chat_id === chat && e.message_id === id) ??
+          this.sent.find((m) => m.chat_id === chat && m.message_id === id)!;
+        if (before.text === text && JSON.stringify(before.reply_markup) === JSON.stringify(markup))
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description:
+              'Bad Request: message is not modified: specified new message content and reply markup are exactly the same',
+          });
+        this.edits.push({ message_id: id, chat_id: chat, text, reply_markup: markup, at: Date.now() });
+        return ok(res, { message_id: id, date: 0, chat: { id: Number(chat), type: 'private' }, text });
+      }
+      case 'sendMessageDraft': {
+        const chat = Number(params['chat_id']);
+        if (!(chat > 0))
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: drafts can be sent only to private chats',
+          });
+        if (typeof params['draft_id'] !== 'number' || params['draft_id'] === 0)
+          return reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: invalid draft_id',
+          });
+        this.drafts.push({
+          chat_id: String(chat),
+          draft_id: params['draft_id'],
+          text: typeof params['text'] === 'string' ? params['text'] : '',
+          at: Date.now(),
+        });
+        return ok(res, true);
+      }
+      case 'answerCallbackQuery':
+        this.pressAnswers.push({
+          id: String(params['callback_query_id']),
+          text: typeof params['text'] === 'string' ? params['text'] : '',
+          show_alert: params['show_alert'] === true,
+        });
+        return ok(res, true);
       default:
         return reply(res, 404, {
           ok: false,

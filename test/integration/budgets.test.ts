@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Status, UsageReport } from '../../src/contract.js';
 import { isAlive, startDaemon, waitFor } from '../helpers/harness.js';
-import { startWithTelegram, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
+import { startWithTelegram, type TelegramSetup } from '../helpers/telegram-home.js';
 
 let s: TelegramSetup | undefined;
 afterEach(async () => {
@@ -94,7 +94,7 @@ describe('budgets', () => {
     const stopped = await say('stop', (t) => t.startsWith('Stopped'));
     expect(stopped).toContain('agentforge usage continue --group dm-111');
     s.tg.pushMessage({ chatId: 111, from: ANN, text: 'echo four' });
-    const summary = await say('/status', (t) => t.startsWith('Spend of this group'));
+    const summary = await say('/status', (t) => t.includes('Spend of this group'));
     expect(summary).toContain('today 6.00 USD');
     expect(summary).toContain('stopped until the period rolls over');
     await waitFor(async () => (await status()).queue.depth === 2, 10_000, 'three and four queued');

@@ -21,9 +21,9 @@ afterAll(async () => {
 
 describe('telegram media and duplicates', () => {
   it('a photo with a caption reaches the agent as "[photo] caption"', async () => {
-    s.tg.pushMessage({ chatId: 111, from: ANN, media: 'photo', caption: 'echo look' });
+    s.tg.pushMessage({ chatId: 111, from: ANN, media: 'photo', caption: 'look here' });
     const reply = await waitForReply(s.tg, 111, (t) => t.includes(SAID));
-    expect(reply.startsWith(`${SAID}[photo] echo look\n`)).toBe(true);
+    expect(reply.startsWith(`${SAID}[photo] look here\n`)).toBe(true);
   });
 
   it('a voice message reaches the agent as "[voice]"', async () => {

@@ -7,14 +7,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Logger } from 'pino';
-import type { Channel, ChannelHealth, ChannelLimits, InboundSink, SendOutcome } from '../../router/ports.js';
-import { toTelegramHtml } from './render.js';
-import { toInbound, type BotIdentity } from './updates.js';
+import type {
+  Buttons,
+  Channel,
+  ChannelHealth,
+  ChannelLimits,
+  InboundSink,
+  SendOptions,
+  SendOutcome,
+} from '../../router/ports.js';
+import { draftText, editText, sendText } from './send.js';
+import { toInbound, toPress, type BotIdentity } from './updates.js';
 
 export const TELEGRAM_MAX_MESSAGE = 4096;
 const BACKOFF_MIN_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 const STALL_GRACE_MS = 1_000;
+/** A file download (at most 20 MB) that takes longer is given up and retried. */
+const FILE_TIMEOUT_MS = 120_000;
 
 /** grammY types its signal with the abort-controller shim; Node's native signal is what it uses at run time. */
 type GrammySignal = Parameters<Api['getUpdates']>[1];
@@ -29,6 +39,8 @@ export type TelegramOptions = {
   /** The wait after a 409 conflict before polling again (`conflict_retry`). */
   readonly conflictRetryMs: number;
   readonly limits: ChannelLimits;
+  /** The bot's command menu, set once connected (setMyCommands). */
+  readonly commands?: ReadonlyArray<{ readonly command: string; readonly description: string }>;
   readonly offset: { readonly load: () => number | undefined; readonly save: (offset: number) => void };
   readonly log: Logger;
 };
@@ -124,6 +136,10 @@ export class TelegramChannel implements Channel {
     await this.#api.deleteWebhook({ drop_pending_updates: false }, sig(this.#stop.signal));
     this.#bot = { id: me.id, username: me.username };
     this.opts.log.info({ bot: me.username }, 'telegram connected');
+    if (this.opts.commands !== undefined && this.opts.commands.length > 0)
+      await this.#api
+        .setMyCommands([...this.opts.commands], undefined, sig(this.#stop.signal))
+        .catch((err: unknown) => this.opts.log.warn({ err: String(err) }, 'could not set the command menu'));
   }
 
   async #pollOnce(sink: InboundSink): Promise<void> {
@@ -139,7 +155,11 @@ export class TelegramChannel implements Channel {
       const offset = this.opts.offset.load();
       this.stats.polls++;
       const updates = await this.#api.getUpdates(
-        { offset, timeout: Math.round(this.opts.pollTimeoutMs / 1000), allowed_updates: ['message'] },
+        {
+          offset,
+          timeout: Math.round(this.opts.pollTimeoutMs / 1000),
+          allowed_updates: ['message', 'callback_query'],
+        },
         sig(poll.signal),
       );
       const now = Date.now();
@@ -152,6 +172,10 @@ export class TelegramChannel implements Channel {
       const batch = updates.map((u) => toInbound(u, this.#bot)).filter((m) => m !== undefined);
       // Durable first: only after the batch is committed does the offset move past it.
       if (batch.length > 0) sink.accept(batch);
+      for (const u of updates) {
+        const press = toPress(u);
+        if (press !== undefined) this.#answerPress(press.queryId, sink.press(press));
+      }
       this.stats.updates += updates.length;
       this.opts.offset.save((updates[updates.length - 1]?.update_id ?? 0) + 1);
     } catch (err) {
@@ -169,6 +193,13 @@ export class TelegramChannel implements Channel {
       clearTimeout(deadline);
       this.#stop.signal.removeEventListener('abort', onStop);
     }
+  }
+
+  /** The presser's toast or alert; cosmetic, so a failure is logged and not retried. */
+  #answerPress(queryId: string, answer: { text: string; alert: boolean }): void {
+    this.#api
+      .answerCallbackQuery(queryId, { text: answer.text.slice(0, 200), show_alert: answer.alert })
+      .catch((err: unknown) => this.opts.log.warn({ err: String(err) }, 'could not answer a button press'));
   }
 
   /** Records the error and says how long to wait before the next attempt. */
@@ -199,29 +230,50 @@ export class TelegramChannel implements Channel {
     return backoff;
   }
 
-  async send(chatId: string, text: string, opts: { replyTo?: string | null }): Promise<SendOutcome> {
-    const reply = opts.replyTo
-      ? { reply_parameters: { message_id: Number(opts.replyTo), allow_sending_without_reply: true } }
-      : {};
-    try {
-      await this.#api.sendMessage(chatId, toTelegramHtml(text), { parse_mode: 'HTML', ...reply });
-      return { ok: true };
-    } catch (err) {
-      if (
-        err instanceof GrammyError &&
-        err.error_code === 400 &&
-        /parse entities|can't find end/i.test(err.description)
-      ) {
-        this.opts.log.warn({ chat: chatId }, 'telegram rejected formatting; resending as plain text');
-        try {
-          await this.#api.sendMessage(chatId, text, reply);
-          return { ok: true };
-        } catch (plainErr) {
-          return outcome(plainErr);
-        }
-      }
-      return outcome(err);
+  send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
+    return sendText(this.#api, this.opts.log, chatId, text, opts);
+  }
+
+  /** getFile, then the file itself from the Bot API's file endpoint (the token is in that URL: never logged). */
+  async fetchFile(fileId: string, maxBytes: number): Promise<Buffer> {
+    const file = await this.#api.getFile(fileId).catch((err: unknown) => {
+      // A refused file id will not be served later either; the network or a 5xx may recover.
+      if (err instanceof GrammyError && err.error_code < 500 && err.error_code !== 429)
+        throw Object.assign(new Error(`${err.error_code} ${err.description}`), { permanent: true });
+      throw err instanceof HttpError ? new Error('network error') : err;
+    });
+    if (file.file_size !== undefined && file.file_size > maxBytes)
+      throw Object.assign(new Error(`the file is larger than ${maxBytes} bytes`), { permanent: true });
+    if (file.file_path === undefined)
+      throw Object.assign(new Error('Telegram gave no file path (too large?)'), { permanent: true });
+    const url = `${this.opts.apiRoot}/file/bot${this.opts.token}/${file.file_path}`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(FILE_TIMEOUT_MS) });
+    if (!res.ok || res.body === null)
+      throw Object.assign(new Error(`file download answered HTTP ${res.status}`), {
+        permanent: res.status < 500,
+      });
+    const chunks: Buffer[] = [];
+    let got = 0;
+    for await (const chunk of res.body) {
+      got += (chunk as Uint8Array).length;
+      if (got > maxBytes)
+        throw Object.assign(new Error(`the file is larger than ${maxBytes} bytes`), { permanent: true });
+      chunks.push(Buffer.from(chunk as Uint8Array));
     }
+    return Buffer.concat(chunks);
+  }
+
+  draft(chatId: string, draftId: number, text: string): Promise<SendOutcome> {
+    return draftText(this.#api, this.opts.log, chatId, draftId, text);
+  }
+
+  edit(
+    chatId: string,
+    messageId: string,
+    text: string,
+    opts: { buttons?: Buttons | null },
+  ): Promise<SendOutcome> {
+    return editText(this.#api, this.opts.log, chatId, messageId, text, opts.buttons);
   }
 
   async typing(chatId: string): Promise<void> {
@@ -231,22 +283,4 @@ export class TelegramChannel implements Channel {
       // cosmetic: never let a typing indicator fail a turn
     }
   }
-}
-
-function outcome(err: unknown): SendOutcome {
-  if (err instanceof GrammyError) {
-    if (err.error_code === 429)
-      return {
-        ok: false,
-        retryable: true,
-        retryAfterMs: (err.parameters.retry_after ?? 1) * 1000,
-        error: `429 ${err.description}`,
-      };
-    return { ok: false, retryable: err.error_code >= 500, error: `${err.error_code} ${err.description}` };
-  }
-  return {
-    ok: false,
-    retryable: true,
-    error: err instanceof HttpError ? `network: ${err.message}` : String(err),
-  };
 }

@@ -4,7 +4,10 @@
  * undefined and is skipped (its offset still advances).
  */
 import type { Update } from 'grammy/types';
-import type { InboundMessage } from '../../router/ports.js';
+import type { ButtonPress, InboundFile, InboundMessage } from '../../router/ports.js';
+
+/** The Bot API serves files of at most 20 MB through getFile. */
+export const BOT_API_MAX_DOWNLOAD = 20 * 1024 * 1024;
 
 export type BotIdentity = { readonly id: number; readonly username: string };
 
@@ -38,6 +41,40 @@ function placeholder(m: Obj): string | undefined {
   if (m['contact'] !== undefined) return `[contact: ${str(field('contact')?.['first_name']) ?? '?'}]`;
   if (m['poll'] !== undefined) return `[poll: ${str(field('poll')?.['question']) ?? '?'}]`;
   return undefined;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * The files a message brought. A photo comes in several sizes: the largest that can be fetched
+ * (under the Bot API's download limit), else the largest there is (described, not fetched).
+ */
+export function filesOf(m: Obj): InboundFile[] {
+  const out: InboundFile[] = [];
+  const file = (kind: InboundFile['kind'], f: unknown, mime?: string): void => {
+    if (!isObj(f) || typeof f['file_id'] !== 'string') return;
+    out.push({
+      kind,
+      fileId: f['file_id'],
+      name: str(f['file_name']) ?? null,
+      mime: str(f['mime_type']) ?? mime ?? null,
+      size: num(f['file_size']),
+    });
+  };
+  if (Array.isArray(m['photo'])) {
+    const sizes = (m['photo'] as unknown[]).filter(isObj).filter((p) => typeof p['file_id'] === 'string');
+    const area = (p: Obj): number => (num(p['width']) ?? 0) * (num(p['height']) ?? 0);
+    sizes.sort((a, b) => area(b) - area(a));
+    const best = sizes.find((p) => (num(p['file_size']) ?? 0) <= BOT_API_MAX_DOWNLOAD) ?? sizes[0];
+    file('photo', best, 'image/jpeg');
+  }
+  file('document', m['document']);
+  file('voice', m['voice'], 'audio/ogg');
+  file('audio', m['audio']);
+  file('video', m['video']);
+  file('video_note', m['video_note'], 'video/mp4');
+  file('animation', m['animation']);
+  return out;
 }
 
 /** "@name" not followed by another username character: "@name_two" is somebody else. */
@@ -86,6 +123,7 @@ export function toInbound(update: Update, bot: BotIdentity | null): InboundMessa
     str(from['username']) ||
     String(from['id']);
   const ts = typeof m['date'] === 'number' ? m['date'] * 1000 : NaN;
+  const files = filesOf(m);
   const replyTo = m['reply_to_message'];
   const replyFrom = isObj(replyTo) && isObj(replyTo['from']) ? replyTo['from']['id'] : undefined;
   return {
@@ -102,5 +140,35 @@ export function toInbound(update: Update, bot: BotIdentity | null): InboundMessa
     ts: Number.isFinite(ts) && ts >= 0 ? ts : Date.now(),
     mentionsBot,
     replyToBot: bot !== null && replyFrom === bot.id,
+    ...(files.length > 0 ? { files } : {}),
+  };
+}
+
+/**
+ * A callback_query (a press on one of our inline buttons) → ButtonPress; undefined when it is not
+ * one we can use (no data, no message: e.g. a button under an inline-mode message).
+ */
+export function toPress(update: Update): (ButtonPress & { readonly queryId: string }) | undefined {
+  const u: unknown = update;
+  const q = isObj(u) ? u['callback_query'] : undefined;
+  if (!isObj(q) || !isObj(q['from']) || typeof q['id'] !== 'string') return undefined;
+  const from = q['from'];
+  const msg = q['message'];
+  const data = str(q['data']);
+  if (!isObj(msg) || !isObj(msg['chat']) || data === undefined || !isId(from['id'])) return undefined;
+  const chatId = msg['chat']['id'];
+  if (!isId(chatId) || !isId(msg['message_id'])) return undefined;
+  const name =
+    [str(from['first_name']), str(from['last_name'])].filter(Boolean).join(' ') ||
+    str(from['username']) ||
+    null;
+  return {
+    queryId: q['id'],
+    channel: 'telegram',
+    chatId: String(chatId),
+    messageId: String(msg['message_id']),
+    senderId: String(from['id']),
+    senderName: name,
+    action: data,
   };
 }

@@ -5,8 +5,8 @@ import { migration002 } from './002-sessions.js';
 import { migration003 } from './003-chat.js';
 import { migration004 } from './004-tasks.js';
 import { migration005 } from './005-outbox-in-flight.js';
-import { migration006 } from './006-reserved.js';
 import { migration007 } from './007-usage.js';
+import { migration008 } from './008-telegram.js';
 
 export const GLOBAL_MIGRATIONS: readonly Migration[] = [
   migration001,
@@ -14,6 +14,6 @@ export const GLOBAL_MIGRATIONS: readonly Migration[] = [
   migration003,
   migration004,
   migration005,
-  migration006,
   migration007,
+  migration008,
 ];
