@@ -166,7 +166,8 @@ function parseOne(prompt: string): DemoCommand {
     case 'put':
       return { kind: 'put', path: rest[0] ?? '', text: rest.slice(1).join(' ') };
     case 'usage': {
-      const json = arg || '{}';
+      // The object may share the line with a trigger word (`usage @Andy {…}` in a group).
+      const json = arg.includes('{') ? arg.slice(arg.indexOf('{'), arg.lastIndexOf('}') + 1) : arg || '{}';
       try {
         const v = JSON.parse(json) as unknown;
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');

@@ -164,4 +164,59 @@ describe('budgets', () => {
     const cost = usage.rows.reduce((n, r) => n + r.cost, 0);
     expect(cost).toBeCloseTo(5.5, 6);
   });
+
+  it('the question has Continue / Stop buttons: a non-approver is refused, an approver continues', async () => {
+    s = await startWithTelegram(budgetToml('group = "team"\nperiod = "day"\ncost = 1.0\nmode = "soft"'));
+    expect((await s.h.run(['group', 'add', '-1001', '--folder', 'team', '--trigger', '@Andy'])).code).toBe(0);
+    const tg = s.tg;
+    const inGroup = async (
+      from: { id: number; first_name: string },
+      text: string,
+      want: (t: string) => boolean,
+    ) => {
+      const before = tg.sentTo(-1001).length;
+      tg.pushMessage({ chatId: -1001, from, text });
+      return waitFor(
+        () =>
+          tg
+            .sentTo(-1001)
+            .slice(before)
+            .find((m) => want(unescapeHtml(m.text))),
+        20_000,
+        text,
+      );
+    };
+    const BOB = { id: 222, first_name: 'Bob' };
+    await inGroup(BOB, 'usage @Andy {"cost":1.5}', (t) => t.includes('session total 1.5'));
+    const question = await inGroup(BOB, 'echo @Andy seven', (t) =>
+      t.startsWith('Spent 1.50 of 1.00 USD today'),
+    );
+    const buttons = question.reply_markup?.inline_keyboard.flat() ?? [];
+    expect(buttons.map((b) => [b.text, b.callback_data])).toEqual([
+      ['Continue', 'budget:continue'],
+      ['Stop', 'budget:stop'],
+    ]);
+    const refused = tg.pushPress({
+      chatId: -1001,
+      from: BOB,
+      messageId: question.message_id,
+      data: 'budget:continue',
+    });
+    const bobTold = await waitFor(() => tg.pressAnswers.find((a) => a.id === refused), 10_000, "Bob's alert");
+    expect(bobTold).toMatchObject({ show_alert: true, text: expect.stringContaining('approvers') });
+    expect((await status()).budgets.limits[0]?.state).toBe('asked');
+    const pressed = tg.pushPress({
+      chatId: -1001,
+      from: ANN,
+      messageId: question.message_id,
+      data: 'budget:continue',
+    });
+    await waitFor(() => tg.pressAnswers.find((a) => a.id === pressed), 10_000, "Ann's answer");
+    await waitFor(
+      () => tg.sentTo(-1001).find((m) => unescapeHtml(m.text).startsWith('@Andy seven')),
+      20_000,
+      'the waiting message answered',
+    );
+    expect(tg.textOf(-1001, question.message_id)).toContain('answered by Ann');
+  });
 });
