@@ -10,6 +10,7 @@ import { chatFirstToken, coldStart, idle, statusLatency } from './daemon.js';
 import { eventLogIngest, ingest } from './ingest.js';
 import { ROOT } from './lib.js';
 import { sandboxStartCost } from './sandbox.js';
+import { dashboardBudget } from './dashboard.js';
 import { latency, throughput } from './telegram.js';
 
 const quick = process.argv.includes('--quick');
@@ -65,6 +66,20 @@ else {
   add('first turn, demo agent in bwrap (median)', sbx.sandboxedMs, 'ms', '', true);
   add('  extra start-up of the sandbox', sbx.extraMs, 'ms', '≤ 100 ms', sbx.extraMs <= 100);
 }
+process.stderr.write('dashboard …\n');
+const dash = await dashboardBudget(quick ? 3 : 10);
+if (dash === null) process.stderr.write('  dashboard: no Chromium at /usr/bin/chromium; no figure\n');
+else {
+  add('dashboard first page, gzipped', dash.firstPageKb, 'KB', '≤ 150 KB', dash.firstPageKb <= 150);
+  add(
+    'dashboard first render (median)',
+    dash.firstRenderMedianMs,
+    'ms',
+    '≤ 300 ms',
+    dash.firstRenderMedianMs <= 300,
+  );
+  add('dashboard first render (max)', dash.firstRenderMaxMs, 'ms', '', true);
+}
 
 const result = {
   version: BUILD.version,
@@ -79,7 +94,7 @@ const result = {
   mode: quick ? 'quick' : 'full',
   seconds: Math.round((Date.now() - started) / 1000),
   figures: rows,
-  raw: { lat, tp, logIng, ing, cold, idl, st, chat, sbx },
+  raw: { lat, tp, logIng, ing, cold, idl, st, chat, sbx, dash },
 };
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);

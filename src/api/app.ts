@@ -2,7 +2,7 @@
  * The control plane: one Hono app, served on both the Unix socket and loopback TCP (serve.ts).
  * Routes are thin: each asks a dependency and returns JSON. Tested with app.request(), no port.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { DoctorReport, ReadinessReport, Status } from '../contract.js';
@@ -24,6 +24,10 @@ export type ApiDeps = {
   readonly log: Logger;
   /** Later issues mount their routes here (sessions, groups, tasks …). */
   readonly extend?: (api: Hono) => void;
+  /** Routes outside /api (the dashboard's pages), mounted before the 404 handler. */
+  readonly extendRoot?: (app: Hono) => void;
+  /** Who may call /api/*; the bearer token alone unless given (the dashboard adds its cookie). */
+  readonly auth?: (bearer: MiddlewareHandler) => MiddlewareHandler;
   /** Prometheus text, when [metrics] enabled. */
   readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> };
 };
@@ -54,7 +58,8 @@ export function createApi(deps: ApiDeps): Hono {
 
   const api = new Hono();
   // After the token: a stranger's body is never read at all, not even the first megabyte.
-  api.use('*', requireToken(deps.token));
+  const bearer = requireToken(deps.token);
+  api.use('*', deps.auth?.(bearer) ?? bearer);
   api.use(
     '*',
     bodyLimit({
@@ -77,6 +82,7 @@ export function createApi(deps: ApiDeps): Hono {
   api.get('/doctor', async (c) => c.json(await deps.doctor(c.req.query('only'))));
   deps.extend?.(api);
   app.route('/api', api);
+  deps.extendRoot?.(app);
 
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404),

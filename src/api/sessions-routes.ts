@@ -26,7 +26,7 @@ const approve = z.strictObject({
   request_id: z.string().min(1).optional(),
   allow: z.boolean().default(true),
   /** Recorded as the event's `decided_by`: which operator tool answered. */
-  via: z.enum(['cli', 'api']).optional(),
+  via: z.enum(['cli', 'api', 'dashboard']).optional(),
 });
 
 const REQUEST_STATUS: Record<SessionRequestError['code'], 400 | 404 | 409 | 429> = {

@@ -25,6 +25,13 @@ const addTask = z.strictObject({
   timezone: z.string().min(1).optional(),
 });
 
+const preview = z.strictObject({
+  schedule_type: z.enum(['cron', 'interval', 'once']),
+  schedule_value: z.string().min(1).max(200),
+  timezone: z.string().min(1).optional(),
+  count: z.coerce.number().int().min(1).max(20).default(5),
+});
+
 const STATUS: Record<TaskError['code'], 400 | 404 | 409> = {
   task_not_found: 404,
   invalid_schedule: 400,
@@ -88,6 +95,27 @@ export function taskRoutes(
       ),
     );
     return c.json(taskInfo(row), 201);
+  });
+  // Before /tasks/:id, which would otherwise take "preview" for a task id.
+  api.get('/tasks/preview', (c) => {
+    const q = preview.safeParse(c.req.query());
+    if (!q.success)
+      throw new ApiError(
+        400,
+        'invalid_request',
+        q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
+      );
+    const { timezone, next } = wrap(() =>
+      deps.tasks.preview(
+        {
+          scheduleType: q.data.schedule_type,
+          scheduleValue: q.data.schedule_value,
+          timezone: q.data.timezone,
+        },
+        q.data.count,
+      ),
+    );
+    return c.json({ timezone, next: next.map((t) => new Date(t).toISOString()) });
   });
   api.get('/tasks/:id', (c) => c.json(taskInfo(wrap(() => deps.tasks.get(c.req.param('id'))))));
   api.get('/tasks/:id/runs', (c) => {

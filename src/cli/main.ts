@@ -20,6 +20,8 @@ import { registerMcpBridge } from './commands/mcp-bridge.js';
 import { registerService } from './commands/service.js';
 import { registerBackup } from './commands/backup.js';
 import { registerUsage } from './commands/usage.js';
+import { registerDashboard } from './commands/dashboard.js';
+import { registerOutbox } from './commands/outbox.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // `agentforge status | head -3`: a reader that goes away is not an error worth a stack trace.
@@ -53,6 +55,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerService(program, getCtx);
   registerBackup(program, getCtx);
   registerUsage(program, getCtx);
+  registerDashboard(program, getCtx);
+  registerOutbox(program, getCtx);
   try {
     await program.parseAsync(argv);
     return ctx?.exitCode ?? EXIT.ok;

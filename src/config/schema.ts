@@ -261,6 +261,15 @@ const metricsSection = z.strictObject({
   enabled: z.boolean().default(false),
 });
 
+const dashboardSection = z.strictObject({
+  /** Serve the web dashboard at `/` on the TCP listener (docs/operations.md "Dashboard"). */
+  enabled: z.boolean().default(true),
+  /** How long a login link from `agentforge dashboard` can be used (once). */
+  link_ttl: duration.prefault('10m'),
+  /** How long a browser stays logged in; a daemon restart also ends every session. */
+  session_ttl: duration.prefault('12h'),
+});
+
 export const configSchema = z.strictObject({
   daemon: daemonSection.prefault({}),
   http: httpSection.prefault({}),
@@ -282,6 +291,7 @@ export const configSchema = z.strictObject({
   retention: retentionSection.prefault({}),
   backup: backupSection.prefault({}),
   metrics: metricsSection.prefault({}),
+  dashboard: dashboardSection.prefault({}),
   budgets: budgetsSection.prefault({}),
 });
 

@@ -63,4 +63,9 @@ export const CONFIG_TEMPLATE = `# AgentForge configuration. Every key is optiona
 
 [metrics]
 # enabled = false
+
+[dashboard]
+# enabled = true        # the web page at http://127.0.0.1:2180/ (log in with: agentforge dashboard)
+# link_ttl = "10m"
+# session_ttl = "12h"
 `;

@@ -10,6 +10,8 @@ import { taskRoutes } from '../api/tasks-routes.js';
 import { usageRoutes } from '../api/usage-routes.js';
 import { periodKeys } from '../usage/periods.js';
 import type { Budgets } from './budgets.js';
+import { dashboardParts } from './dashboard.js';
+import type { LogTap } from '../ops/log-tap.js';
 import { ConfigError } from '../config/errors.js';
 import { readApiToken } from '../config/home.js';
 import { loadConfig, type Config } from '../config/load.js';
@@ -44,6 +46,7 @@ export type AppParts = {
   readonly budgets: Budgets;
   readonly timezone: string;
   readonly log: Logger;
+  readonly logTap: LogTap;
 };
 
 /** The file on disk, not the boot-time copy: an operator editing config.toml wants to know now. */
@@ -60,6 +63,7 @@ function reloadConfig(home: string): Config | ConfigError {
 export function buildApp(p: AppParts): Hono {
   const { config, supervisor, chat, automation, metrics, stores } = p;
   const { paths } = config;
+  const dashboard = dashboardParts(p);
   return createApi({
     token: readApiToken(paths.token),
     allowedHostnames: allowedHostnames(config.http.host, config.http.allowed_hosts),
@@ -97,7 +101,10 @@ export function buildApp(p: AppParts): Hono {
     ...(metrics === undefined
       ? {}
       : { metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() } }),
+    auth: dashboard.auth,
+    extendRoot: dashboard.pages,
     extend: (api) => {
+      dashboard.routes(api);
       sessionRoutes(api, supervisor);
       agentRoutes(api, p.agents, process.env, p.config.paths.agents);
       groupRoutes(api, {

@@ -41,6 +41,8 @@ export type DaemonOptions = {
   readonly home: string;
   /** Pretty log copy on stdout (foreground on a TTY). */
   readonly prettyToStdout: boolean;
+  /** Called once the daemon is ready (the foreground CLI prints the dashboard link). */
+  readonly onReady?: () => Promise<void>;
 };
 
 /** Extra time past shutdown_timeout for stopping children and closing files before we force it. */
@@ -198,6 +200,7 @@ async function boot(
       budgets,
       timezone,
       log: root.log.child({ component: 'api' }),
+      logTap: root.tap,
     }),
   );
   await chat.start();
@@ -222,6 +225,7 @@ async function boot(
 
   // 6. Ready: the state file, READY=1 and the watchdog.
   const notifier = await announceReady(paths, startedAt, listeners, log, cleanup);
+  await opts.onReady?.().catch((err: unknown) => log.warn({ err }, 'the ready hook failed'));
   const queued = (): number => supervisor.queueDepth() + chat.queueDepth();
   const watchdogMs = watchdogIntervalMs(process.env);
   if (watchdogMs !== undefined) {

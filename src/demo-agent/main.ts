@@ -89,7 +89,8 @@ async function run(
       );
     case 'stream':
       for (let i = 1; i <= cmd.chunks && !signal.aborted; i++) {
-        if (i > 1 && cmd.everyMs > 0) await sleep(cmd.everyMs, undefined, { signal }).catch(() => undefined);
+        if (i > 1 && cmd.pauseMs !== undefined)
+          await sleep(cmd.pauseMs, undefined, { signal }).catch(() => undefined);
         await say(client, sessionId, `chunk ${i}\n`);
       }
       return;

@@ -4,8 +4,8 @@ import { parseCommand } from './script.js';
 describe('parseCommand', () => {
   it('parses every scripted command', () => {
     expect(parseCommand('echo hi there')).toEqual({ kind: 'echo', text: 'hi there' });
-    expect(parseCommand('stream 20')).toEqual({ kind: 'stream', chunks: 20, everyMs: 0 });
-    expect(parseCommand('stream 6 500')).toEqual({ kind: 'stream', chunks: 6, everyMs: 500 });
+    expect(parseCommand('stream 20')).toEqual({ kind: 'stream', chunks: 20 });
+    expect(parseCommand('stream 3 250')).toEqual({ kind: 'stream', chunks: 3, pauseMs: 250 });
     expect(parseCommand('read notes.txt')).toEqual({ kind: 'read', path: 'notes.txt' });
     expect(parseCommand('write notes.txt hello world')).toEqual({
       kind: 'write',

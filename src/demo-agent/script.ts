@@ -10,7 +10,7 @@ import { parseChatPrompt } from './chat-prompt.js';
 export type DemoCommand =
   | { kind: 'echo'; text: string }
   | { kind: 'prompt'; text: string }
-  | { kind: 'stream'; chunks: number; everyMs: number }
+  | { kind: 'stream'; chunks: number; pauseMs?: number }
   | { kind: 'blocks' }
   | { kind: 'ask'; title: string; toolKind: string }
   | { kind: 'read'; path: string }
@@ -49,7 +49,7 @@ export type UsageReport = {
 export const DEMO_HELP = [
   'echo TEXT            reply TEXT (in a chat, followed by the earlier messages I was given)',
   'prompt               reply with the whole prompt I was given',
-  'stream N [MS]        reply in N chunks, MS ms apart',
+  'stream N [MS]        reply in N chunks (MS ms apart, default 0)',
   'blocks               reply with the content blocks of my prompt (type, MIME type, size)',
   'ask [KIND] TITLE     ask permission for a tool call (KIND: read, edit, execute …)',
   'read PATH            read a file through the client',
@@ -112,12 +112,12 @@ function parseOne(prompt: string): DemoCommand {
     case 'prompt':
       return { kind: 'prompt', text };
     case 'stream': {
-      const every = Number(rest[1]);
-      return {
-        kind: 'stream',
-        chunks: Math.min(num(5), 100_000),
-        everyMs: Number.isFinite(every) && every > 0 ? Math.min(every, 60_000) : 0,
-      };
+      const chunks = Math.min(num(5), 100_000);
+      const pause = Number(rest[1]);
+      // A pause lets a watcher (the dashboard's browser test) see a reply still arriving.
+      return Number.isFinite(pause) && pause > 0
+        ? { kind: 'stream', chunks, pauseMs: Math.min(pause, 60_000) }
+        : { kind: 'stream', chunks };
     }
     case 'blocks':
       return { kind: 'blocks' };

@@ -7,6 +7,7 @@ import { pino, type Logger, type DestinationStream, type StreamEntry } from 'pin
 import { once } from 'node:events';
 import { BUILD } from '../version.js';
 import { openLogFile, type LogFileOptions } from './log-files.js';
+import { LogTap } from './log-tap.js';
 
 export type { Logger };
 
@@ -27,7 +28,12 @@ export const REDACT_PATHS = [
   '*.apiKey',
 ];
 
-export type RootLogger = { readonly log: Logger; readonly close: () => Promise<void> };
+export type RootLogger = {
+  readonly log: Logger;
+  /** The same lines as the file, live (the dashboard's Logs page). */
+  readonly tap: LogTap;
+  readonly close: () => Promise<void>;
+};
 
 export type RootLoggerOptions = LogFileOptions & {
   readonly level: string;
@@ -35,8 +41,13 @@ export type RootLoggerOptions = LogFileOptions & {
 };
 
 export async function createRootLogger(opts: RootLoggerOptions): Promise<RootLogger> {
+  const tap = new LogTap();
+  tap.seedFrom(opts.file);
   const file = openLogFile(opts);
-  const streams: StreamEntry[] = [{ stream: file, level: opts.level as pino.Level }];
+  const streams: StreamEntry[] = [
+    { stream: file, level: opts.level as pino.Level },
+    { stream: tap, level: opts.level as pino.Level },
+  ];
   if (opts.prettyToStdout) {
     const pretty = await loadPretty();
     streams.push({ stream: pretty ?? process.stdout, level: opts.level as pino.Level });
@@ -56,7 +67,7 @@ export async function createRootLogger(opts: RootLoggerOptions): Promise<RootLog
     file.end();
     await finished;
   };
-  return { log, close };
+  return { log, tap, close };
 }
 
 async function loadPretty(): Promise<DestinationStream | undefined> {

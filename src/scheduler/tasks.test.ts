@@ -152,3 +152,32 @@ describe('TaskService', () => {
     });
   });
 });
+
+describe('TaskService.preview', () => {
+  it('lists the next run times in the default zone and stores nothing', () => {
+    const p = svc.preview({ scheduleType: 'cron', scheduleValue: '0 9 * * 1-5' }, 3, NOW);
+    expect(p.timezone).toBe('Europe/Berlin');
+    // 2026-06-01 is a Monday; 09:00 in Berlin is 07:00Z, already past at 08:20Z.
+    expect(p.next.map((t) => new Date(t).toISOString())).toEqual([
+      '2026-06-02T07:00:00.000Z',
+      '2026-06-03T07:00:00.000Z',
+      '2026-06-04T07:00:00.000Z',
+    ]);
+    expect(svc.preview({ scheduleType: 'interval', scheduleValue: '30m' }, 2, NOW).next).toEqual([
+      NOW + 30 * 60_000,
+      NOW + 60 * 60_000,
+    ]);
+    expect(
+      svc.preview({ scheduleType: 'once', scheduleValue: '2026-07-01T00:00:00Z' }, 5, NOW).next,
+    ).toHaveLength(1);
+    expect(repo.list()).toEqual([]);
+    expect(changes).toBe(0);
+  });
+
+  it('refuses what create would refuse, with the same message', () => {
+    expect(() => svc.preview({ scheduleType: 'cron', scheduleValue: '0 9 * *' }, 5, NOW)).toThrow(
+      /must have 5 fields/,
+    );
+    expect(() => svc.preview({ scheduleType: 'interval', scheduleValue: '10s' }, 5, NOW)).toThrow(TaskError);
+  });
+});

@@ -45,6 +45,36 @@ export class TaskService {
     for (const l of this.#listeners) l();
   }
 
+  /**
+   * The next `count` run times a schedule would have, without storing anything: the dashboard's
+   * cron preview and `agentforge task preview`. Invalid schedules fail as create() would.
+   */
+  preview(
+    input: Pick<TaskInput, 'scheduleType' | 'scheduleValue' | 'timezone'>,
+    count: number,
+    now = Date.now(),
+  ): { timezone: string; next: number[] } {
+    const schedule = {
+      type: input.scheduleType,
+      value: input.scheduleValue,
+      timezone: input.timezone ?? this.defaultTimezone,
+    };
+    try {
+      validateSchedule(schedule, now);
+    } catch (err) {
+      if (err instanceof ScheduleError) throw new TaskError('invalid_schedule', err.message);
+      throw err;
+    }
+    const next: number[] = [];
+    for (let at = now; next.length < count;) {
+      const n = nextRunAfter(schedule, at, next.length === 0 ? undefined : now);
+      if (n === null) break;
+      next.push(n);
+      at = n;
+    }
+    return { timezone: schedule.timezone, next };
+  }
+
   create(input: TaskInput, createdBy: string, now = Date.now()): TaskRow {
     const schedule = {
       type: input.scheduleType,

@@ -60,3 +60,29 @@ describe('OutboxRepo: queueing a message is one operation', () => {
     expect(repo.due(10)).toEqual([]);
   });
 });
+
+describe('OutboxRepo operator views', () => {
+  it('lists failed and waiting rows, and requeue makes a failed row due now with fresh attempts', async () => {
+    const repo = new OutboxRepo(db);
+    let woken = 0;
+    repo.onAdded(() => woken++);
+    const failed = repo.add(msg('lost'), 1_000);
+    const paced = repo.add(msg('later'), 1_000);
+    const fine = repo.add(msg('fine'), 1_000);
+    repo.fail(failed, 'Bad Request: chat not found');
+    repo.defer(paced, 50_000, 'rate limited');
+    repo.sent(fine, 2_000);
+    expect(repo.listAttention('failed', 10_000).map((r) => r.id)).toEqual([failed]);
+    expect(repo.listAttention('pending', 10_000).map((r) => r.id)).toEqual([paced]);
+    await tick();
+    woken = 0;
+
+    const row = repo.requeue(failed, 20_000);
+    expect(row).toMatchObject({ status: 'pending', attempts: 0, next_attempt_at: 20_000 });
+    expect(repo.due(20_000).map((r) => r.id)).toContain(failed);
+    await tick();
+    expect(woken).toBe(1);
+    expect(repo.requeue(fine, 20_000)).toBe(false);
+    expect(repo.requeue(9999, 20_000)).toBeUndefined();
+  });
+});

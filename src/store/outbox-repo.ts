@@ -245,6 +245,38 @@ export class OutboxRepo {
     return { pending: by['pending'] ?? 0, failed: by['failed'] ?? 0, sent: by['sent'] ?? 0 };
   }
 
+  /**
+   * Rows an operator looks at: `failed` (for good), or `pending` ones that already failed an
+   * attempt or wait past now (backoff, 429, pacing). Newest first.
+   */
+  listAttention(which: 'failed' | 'pending', now: number, limit = 100): OutboxRow[] {
+    if (which === 'failed')
+      return sql(this.db, "SELECT * FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?").all(
+        limit,
+      ) as OutboxRow[];
+    return sql(
+      this.db,
+      "SELECT * FROM outbox WHERE status = 'pending' AND (attempts > 0 OR last_error IS NOT NULL OR next_attempt_at > ?) ORDER BY id DESC LIMIT ?",
+    ).all(now, limit) as OutboxRow[];
+  }
+
+  /**
+   * The operator's retry: a failed row (or a pending one waiting out a backoff) is due again now
+   * with a fresh attempt count. Parts already sent stay sent. Undefined when no such row; false
+   * when it was sent already (nothing to retry).
+   */
+  requeue(id: number, now: number): OutboxRow | false | undefined {
+    const row = this.get(id);
+    if (row === undefined) return undefined;
+    if (row.status === 'sent') return false;
+    sql(
+      this.db,
+      "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, reported = 0 WHERE id = ?",
+    ).run(now, id);
+    this.#wake();
+    return this.get(id);
+  }
+
   recentFailures(limit = 5): OutboxRow[] {
     return sql(this.db, "SELECT * FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?").all(
       limit,

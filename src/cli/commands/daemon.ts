@@ -7,6 +7,7 @@ import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printFindings } from './doctor.js';
 import { startDetached, stopDaemon } from './daemon-control.js';
+import { dashboardLink, printDashboardReady } from './dashboard.js';
 import { initHome } from '../../config/home.js';
 import { homePaths } from '../../config/paths.js';
 import { assertSafeHome, UnsafeHomeError } from '../../ops/home-safety.js';
@@ -52,7 +53,12 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
         const { runDaemon } = await import('../../daemon/main.js');
         const { SecretError } = await import('../../config/secrets.js');
         try {
-          const code = await runDaemon({ home: c.home, prettyToStdout: process.stdout.isTTY === true });
+          const tty = process.stdout.isTTY === true;
+          const code = await runDaemon({
+            home: c.home,
+            prettyToStdout: tty,
+            ...(tty ? { onReady: () => printDashboardReady(c) } : {}),
+          });
           // Shutdown closed everything it owns; exit now rather than wait on a straggler handle.
           process.exit(code);
         } catch (err) {
@@ -64,9 +70,17 @@ export function registerDaemon(program: Command, ctx: () => Ctx): void {
         }
       }
       const pid = await startDetached(config.paths, c.env);
-      c.out.print({ started: true, pid, home: c.home }, (w) =>
-        w(`agentforge started (pid ${pid}, home ${c.home})`),
-      );
+      if (c.out.format === 'json') {
+        const dashboard = await dashboardLink(c).then(
+          (l) => l.url,
+          () => null,
+        );
+        c.out.print({ started: true, pid, home: c.home, dashboard }, () => undefined);
+        return c.exit(EXIT.ok);
+      }
+      c.out.line(`agentforge started (pid ${pid}, home ${c.home})`);
+      // This is the operator's own terminal (or script): the link itself is theirs to see.
+      await printDashboardReady(c);
       return c.exit(EXIT.ok);
     });
 

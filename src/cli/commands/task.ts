@@ -50,6 +50,36 @@ export function registerTask(program: Command, ctx: () => Ctx): void {
     );
 
   task
+    .command('preview')
+    .description('the next run times of a schedule, without adding a task: one of --cron, --every, --at')
+    .option('--cron <expr>', '5-field cron, e.g. "0 9 * * 1-5"')
+    .option('--every <duration>', 'interval, e.g. 30m')
+    .option('--at <iso>', 'once, at an ISO time')
+    .option('--tz <zone>', 'IANA time zone for cron (default: [scheduler] timezone)')
+    .option('--count <n>', 'how many run times (1-20)', '5')
+    .action(async (o: { cron?: string; every?: string; at?: string; tz?: string; count: string }) => {
+      const c = ctx();
+      const chosen = [
+        o.cron && ['cron', o.cron],
+        o.every && ['interval', o.every],
+        o.at && ['once', o.at],
+      ].filter(Boolean) as string[][];
+      if (chosen.length !== 1) throw new CliError('give exactly one of --cron, --every or --at', EXIT.usage);
+      const [type, value] = chosen[0] as [string, string];
+      const q = new URLSearchParams({ schedule_type: type, schedule_value: value, count: o.count });
+      if (o.tz !== undefined) q.set('timezone', o.tz);
+      const r = await c.call<{ timezone: string; next: string[] }>(
+        'GET',
+        `/api/tasks/preview?${q.toString()}`,
+      );
+      c.out.print(r, (w) => {
+        w(`next runs (${r.timezone}):`);
+        for (const t of r.next) w(`  ${t}`);
+      });
+      return c.exit(EXIT.ok);
+    });
+
+  task
     .command('list')
     .description('list tasks')
     .option('--group <folder>', 'only this group')
