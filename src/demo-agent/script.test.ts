@@ -64,8 +64,8 @@ describe('parseCommand', () => {
     expect(parseCommand('sleep')).toEqual({ kind: 'sleep', ms: 1000 });
     expect(parseCommand('sleep soon')).toEqual({ kind: 'sleep', ms: 1000 });
     expect(parseCommand('sleep -5')).toEqual({ kind: 'sleep', ms: 1000 });
-    expect(parseCommand('stream')).toEqual({ kind: 'stream', chunks: 5, everyMs: 0 });
-    expect(parseCommand('stream 999999999')).toEqual({ kind: 'stream', chunks: 100_000, everyMs: 0 });
+    expect(parseCommand('stream')).toEqual({ kind: 'stream', chunks: 5 });
+    expect(parseCommand('stream 999999999')).toEqual({ kind: 'stream', chunks: 100_000 });
     expect(parseCommand('memory')).toEqual({ kind: 'memory', mb: 512 });
     expect(parseCommand('flood')).toEqual({ kind: 'flood', bytes: 1_000_000 });
     expect(parseCommand('read')).toEqual({ kind: 'read', path: '' });
@@ -90,5 +90,17 @@ describe('parseCommand', () => {
     expect(parseCommand('hello, agent')).toEqual({ kind: 'chat', text: 'hello, agent' });
     expect(parseCommand('')).toEqual({ kind: 'chat', text: '' });
     expect(parseCommand('echoes of the past')).toEqual({ kind: 'chat', text: 'echoes of the past' });
+  });
+
+  it('reads usage reports, also beside a trigger word, and says what is wrong with a bad one', () => {
+    expect(parseCommand('usage {"cost":0.5,"input":100}')).toEqual({
+      kind: 'usage',
+      report: { cost: 0.5, input: 100 },
+    });
+    expect(parseCommand('usage @Andy {"cost":1}')).toEqual({ kind: 'usage', report: { cost: 1 } });
+    expect(parseCommand('usage [1]')).toMatchObject({
+      kind: 'usage',
+      error: 'usage takes a JSON object, got: [1]',
+    });
   });
 });
