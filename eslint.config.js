@@ -20,6 +20,7 @@ const LAYERS = {
   router: ['store'],
   channels: ['router'],
   scheduler: ['config', 'store'],
+  usage: ['config', 'store'],
   tools: ['config', 'scheduler', 'store'],
   api: ['config', 'scheduler', 'sessions', 'store'],
   ops: ['config', 'net', 'sessions', 'store'],
@@ -36,6 +37,7 @@ const LAYERS = {
     'sessions',
     'store',
     'tools',
+    'usage',
   ],
 };
 

@@ -70,6 +70,57 @@ export type Status = {
     readonly sandboxed: boolean;
     readonly reason: string | null;
   }>;
+  readonly budgets: Budgets;
+};
+
+/** Spend against budgets (`status`), in the scheduler's time zone. */
+export type Budgets = {
+  readonly currency: string;
+  readonly timezone: string;
+  /** Cost per currency (agents may report several) and tokens of everyone. */
+  readonly today: {
+    readonly day: string;
+    readonly costs: Readonly<Record<string, number>>;
+    readonly tokens: number;
+  };
+  readonly month: {
+    readonly month: string;
+    readonly costs: Readonly<Record<string, number>>;
+    readonly tokens: number;
+  };
+  readonly limits: ReadonlyArray<{
+    readonly scope: 'group' | 'agent';
+    readonly name: string;
+    readonly period: 'day' | 'month';
+    readonly mode: 'soft' | 'hard';
+    /** The currency, or `tokens`. */
+    readonly unit: string;
+    /** Including what approvers added with `continue` this period. */
+    readonly limit: number;
+    readonly spent: number;
+    /** `asked`/`stopped`: a soft budget holds its group; `refusing`: a hard one is spent. */
+    readonly state: 'ok' | 'asked' | 'stopped' | 'refusing';
+  }>;
+};
+
+/** `agentforge usage`: spend per day, agent, group and task. */
+export type UsageReport = {
+  readonly since: string | null;
+  readonly timezone: string;
+  readonly rows: ReadonlyArray<{
+    readonly day: string;
+    readonly agent: string;
+    readonly group: string;
+    readonly task: string | null;
+    readonly turns: number;
+    readonly input_tokens: number;
+    readonly output_tokens: number;
+    readonly total_tokens: number;
+    readonly cost: number;
+    readonly currency: string | null;
+    /** How many of these turns' costs are estimates from the price table. */
+    readonly estimated: number;
+  }>;
 };
 
 export type ApiErrorBody = { readonly error: { readonly code: string; readonly message: string } };

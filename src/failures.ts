@@ -19,6 +19,8 @@ export const FAILURE_KINDS = [
   'exited',
   'memory',
   'cancelled',
+  /** A budget held the work: a soft budget paused the group, or a hard one is spent. */
+  'budget',
   /** A defect or an environment fault on our side (SQLite, the file system, a bug). */
   'internal',
 ] as const;
@@ -45,5 +47,5 @@ export function asFailure(err: unknown): Failure {
 
 /** Kinds after which the agent process is not worth keeping (it may be wedged or mid-output). */
 export function stopsTheAgent(kind: FailureKind): boolean {
-  return !['cancelled', 'spawn', 'handshake', 'policy', 'sandbox'].includes(kind);
+  return !['cancelled', 'spawn', 'handshake', 'policy', 'sandbox', 'budget'].includes(kind);
 }

@@ -34,6 +34,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   backup: async () => (await import('./commands/backup.js')).registerBackup,
   dashboard: async () => (await import('./commands/dashboard.js')).registerDashboard,
   outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
+  usage: async () => (await import('./commands/usage.js')).registerUsage,
 };
 
 /** The command word: the first argument that is not the global `-o`/`--output` option. */

@@ -273,6 +273,52 @@ const backupSection = z.strictObject({
   dir: z.string().optional(),
 });
 
+const currencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'expected a three-letter currency code such as "USD" or "EUR"');
+
+/** One budget: a group's or an agent's spend in a local day or month, in cost or in tokens. */
+const budgetLimit = z
+  .strictObject({
+    group: z.string().min(1).optional(),
+    agent: z.string().min(1).optional(),
+    period: z.enum(['day', 'month']),
+    /** In [budgets] currency. */
+    cost: z.number().positive().optional(),
+    tokens: positiveInt.optional(),
+    /** soft: pause the group and ask an approver; hard: refuse turns until the period rolls over. */
+    mode: z.enum(['soft', 'hard']).default('soft'),
+    /** What an approver's "continue" adds to a soft limit for the rest of the period; default the limit. */
+    extend: z.number().positive().optional(),
+  })
+  .refine((b) => (b.group === undefined) !== (b.agent === undefined), {
+    message: 'a budget names exactly one of `group` or `agent`',
+  })
+  .refine((b) => (b.cost === undefined) !== (b.tokens === undefined), {
+    message: 'a budget sets exactly one of `cost` or `tokens`',
+  })
+  .refine((b) => b.mode === 'soft' || b.extend === undefined, {
+    message: '`extend` is for soft budgets only (a hard one is never extended)',
+    path: ['extend'],
+  });
+
+/** Per million tokens; estimates a cost for an agent that reports tokens but no cost. */
+const priceEntry = z.strictObject({
+  input_per_mtok: z.number().nonnegative(),
+  output_per_mtok: z.number().nonnegative(),
+  /** Cached input tokens; default the input price. */
+  cached_per_mtok: z.number().nonnegative().optional(),
+  /** Default: [budgets] currency. */
+  currency: currencyCode.optional(),
+});
+
+const budgetsSection = z.strictObject({
+  currency: currencyCode.default('USD'),
+  limits: z.array(budgetLimit).default([]),
+  /** By agent name. */
+  prices: z.record(z.string().min(1), priceEntry).default({}),
+});
+
 const metricsSection = z.strictObject({
   enabled: z.boolean().default(false),
 });
@@ -308,6 +354,7 @@ export const configSchema = z.strictObject({
   backup: backupSection.prefault({}),
   metrics: metricsSection.prefault({}),
   dashboard: dashboardSection.prefault({}),
+  budgets: budgetsSection.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configSchema>;

@@ -7,6 +7,9 @@ import { groupRoutes } from '../api/groups-routes.js';
 import { allowedHostnames } from '../api/guards.js';
 import { sessionRoutes } from '../api/sessions-routes.js';
 import { taskRoutes } from '../api/tasks-routes.js';
+import { usageRoutes } from '../api/usage-routes.js';
+import { periodKeys } from '../usage/periods.js';
+import type { Budgets } from './budgets.js';
 import { dashboardParts } from './dashboard.js';
 import type { LogTap } from '../ops/log-tap.js';
 import { ConfigError } from '../config/errors.js';
@@ -40,6 +43,8 @@ export type AppParts = {
   readonly tasks: TaskService;
   readonly folderInUse: (folder: string) => boolean;
   readonly metrics: Metrics | undefined;
+  readonly budgets: Budgets;
+  readonly timezone: string;
   readonly log: Logger;
   readonly logTap: LogTap;
 };
@@ -76,6 +81,7 @@ export function buildApp(p: AppParts): Hono {
         lastBackup: () => lastBackupAt(paths.backups),
         deliveries: () => stores.outbox.stats(),
         sandbox: () => supervisor.sandboxes(),
+        budgets: () => p.budgets.book.status(),
       }),
     readiness: () => p.readiness.report(),
     doctor: (only) =>
@@ -113,6 +119,29 @@ export function buildApp(p: AppParts): Hono {
         repo: stores.tasks,
         scheduler: automation.scheduler,
         groupExists: (f) => f === 'cli' || stores.groups.get(f) !== undefined,
+      });
+      usageRoutes(api, {
+        report: (f) =>
+          stores.usage.summary(f).map((r) => ({
+            day: r.day,
+            agent: r.agent,
+            group: r.group_folder,
+            task: r.task_id,
+            turns: r.turns,
+            input_tokens: r.input_tokens,
+            output_tokens: r.output_tokens,
+            total_tokens: r.total_tokens,
+            cost: r.cost,
+            currency: r.currency,
+            estimated: r.estimated,
+          })),
+        dayOf: (at) => periodKeys(at, p.timezone).day,
+        timezone: p.timezone,
+        continueHeld: (scope, name) => {
+          const done = p.budgets.book.operatorContinue(scope, name, 'operator');
+          if (done.length > 0) chat.kickQueue();
+          return done;
+        },
       });
     },
   });

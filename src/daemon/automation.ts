@@ -10,6 +10,9 @@ import type { TaskService } from '../scheduler/tasks.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
 import type { TaskRow } from '../store/tasks-repo.js';
+import { Failure } from '../failures.js';
+import { budgetButtons } from '../router/budget-buttons.js';
+import type { Budgets } from './budgets.js';
 import { groupTurns } from './group-turns.js';
 
 export function systemTimezone(): string {
@@ -26,17 +29,43 @@ export function createAutomation(deps: {
   config: Config;
   supervisor: Supervisor;
   tasks: TaskService;
+  budgets?: Budgets;
   log: Logger;
 }): Automation {
   const { stores, config, supervisor } = deps;
   const groupTurn = groupTurns(supervisor, stores.groups, stores.sessions);
+  /** The budget question to the task's group chat; the local CLI group has none. */
+  const ask = (folder: string, text: string): void => {
+    const group = stores.groups.get(folder);
+    if (group === undefined) return;
+    stores.outbox.add(
+      {
+        channel: group.channel,
+        chatId: group.chat_id,
+        groupFolder: folder,
+        source: 'system',
+        text,
+        buttons: budgetButtons(),
+      },
+      Date.now(),
+    );
+  };
+  /** Tasks are held by the group's budgets like chat turns; the run records `budget`. */
+  const holdByBudget = (task: TaskRow, agent: string | null): void => {
+    const v = deps.budgets?.check(task.group_folder, agent);
+    if (v === undefined || v.kind === 'ok') return;
+    if (v.kind === 'refused') throw new Failure('budget', v.message);
+    if (v.ask !== undefined) ask(task.group_folder, v.ask);
+    throw new Failure('budget', 'a soft budget holds this group until an approver answers "continue"');
+  };
   const runTask = async (task: TaskRow): Promise<string> => {
     const agent = stores.groups.get(task.group_folder)?.agent ?? null;
+    holdByBudget(task, agent);
     if (task.context_mode === 'group')
-      return groupTurn.run({ folder: task.group_folder, agent }, task.prompt);
+      return groupTurn.run({ folder: task.group_folder, agent }, task.prompt, [], task.id);
     const s = supervisor.create({ agent: agent ?? undefined, group: task.group_folder });
     try {
-      return (await s.prompt(task.prompt)).reply;
+      return (await s.prompt(task.prompt, 'queue', [], task.id)).reply;
     } finally {
       // The run's outcome lives in task_runs; the throw-away session would only pile up.
       await supervisor.remove(s.id).catch(() => undefined);

@@ -29,6 +29,8 @@ import { writeWorkspaceFile } from '../sessions/workspace-fs.js';
 import { ensureWorkspace } from '../sessions/workspace-setup.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Stores } from '../store/store.js';
+import { BUDGET_ACTION, budgetButtonHandler } from '../router/budget-buttons.js';
+import type { Budgets } from './budgets.js';
 import { chatCommands } from './chat-commands.js';
 import { groupTurns } from './group-turns.js';
 
@@ -54,6 +56,8 @@ export type Chat = {
   channelStatus(): ChannelStatus[];
   /** Messages waiting for or in a turn. */
   queueDepth(): number;
+  /** Looks for groups with waiting messages again (a budget period rolled over). */
+  kickQueue(): void;
   deliveryStats(): DeliveryStats;
   receiveErrors(): number;
   /** The e-mail channel for metrics, when it is enabled. */
@@ -70,6 +74,7 @@ export async function createChat(deps: {
   readiness: Readiness;
   quarantine?: Quarantine;
   outboxFiles?: OutboxFiles;
+  budgets?: Budgets;
 }): Promise<Chat> {
   const { config, log, supervisor } = deps;
   const { db, groups, messages, outbox: outboxRepo, pairing, kv } = deps.stores;
@@ -185,16 +190,29 @@ export async function createChat(deps: {
     turns: groupTurns(supervisor, groups, deps.stores.sessions),
     channels,
     log: log.child({ component: 'router' }),
+    budget: deps.budgets?.gate,
   });
   const approvers = telegramApprovers(tg);
+  const budgetChat = deps.budgets?.chat(() => queue.kick());
   const permissionButtons = new PermissionButtons({
     outbox: outboxRepo,
     answer: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
   });
   const inbox = new Inbox({
-    commands: chatCommands({ stores: deps.stores, supervisor, queue }),
+    commands: chatCommands({
+      stores: deps.stores,
+      supervisor,
+      queue,
+      extraStatus: (folder) =>
+        deps.budgets === undefined ? [] : [deps.budgets.summary(folder, groups.get(folder)?.agent ?? null)],
+    }),
     botMention: () => channels.get('telegram')?.botMention ?? null,
-    actions: new Map([[PERMISSION_ACTION, permissionButtons.handler]]),
+    actions: new Map([
+      [PERMISSION_ACTION, permissionButtons.handler],
+      ...(budgetChat === undefined
+        ? []
+        : [[BUDGET_ACTION, budgetButtonHandler({ budget: budgetChat, outbox: outboxRepo })] as const]),
+    ]),
     quarantine: deps.quarantine,
     approvals: (folder, id, allow, by) => supervisor.answerForGroup(folder, id, allow, by),
     isApprover: (channel, senderId) => channel === 'telegram' && approvers.has(senderId),
@@ -208,6 +226,7 @@ export async function createChat(deps: {
     trigger: () => tg.trigger ?? channels.get('telegram')?.botMention ?? null,
     onQueued: () => queue.kick(),
     log: log.child({ component: 'inbox' }),
+    budget: budgetChat,
   });
 
   /** A daemon notice to a group's chat; the local CLI has none (it reads the event log). */
@@ -269,6 +288,7 @@ export async function createChat(deps: {
     stop() {
       outbox.stop();
     },
+    kickQueue: () => queue.kick(),
     channelStatus: () => [...channels.values()].map((ch) => ch.status()),
     deliveryStats: () => outbox.stats,
     receiveErrors: () => [...channels.values()].reduce((n, ch) => n + ch.health().receiveErrors, 0),

@@ -2,11 +2,21 @@
 import { SessionRequestError } from '../sessions/errors.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import type { Session } from '../sessions/session.js';
-import type { TurnPort } from '../router/ports.js';
+import type { PromptImage, TurnPort } from '../router/ports.js';
 import type { GroupsRepo } from '../store/groups-repo.js';
 import type { SessionsRepo } from '../store/sessions-repo.js';
 
-export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions: SessionsRepo): TurnPort {
+/** The TurnPort, plus the task a turn runs for (its usage is counted per task). */
+export type GroupTurns = TurnPort & {
+  readonly run: (
+    group: { folder: string; agent: string | null },
+    prompt: string,
+    images?: readonly PromptImage[],
+    taskId?: string | null,
+  ) => Promise<string>;
+};
+
+export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions: SessionsRepo): GroupTurns {
   const sessionFor = (folder: string, agent: string | null): Session => {
     // A registered group remembers its session; an unregistered folder (the local CLI's) reuses its
     // newest active one, so scheduled runs there do not start a new session each time. A group
@@ -36,9 +46,9 @@ export function groupTurns(supervisor: Supervisor, groups: GroupsRepo, sessions:
         return false;
       }
     },
-    async run(group, prompt, images = []) {
+    async run(group, prompt, images = [], taskId: string | null = null) {
       // A failed turn rejects with a SessionError, which is a Failure with its kind (failures.ts).
-      const result = await sessionFor(group.folder, group.agent).prompt(prompt, 'queue', images);
+      const result = await sessionFor(group.folder, group.agent).prompt(prompt, 'queue', images, taskId);
       return result.reply;
     },
   };

@@ -30,6 +30,7 @@ import { createStores, openGlobalStore, type Stores } from '../store/store.js';
 import { BUILD } from '../version.js';
 import { buildApp } from './app.js';
 import { createAutomation, systemTimezone } from './automation.js';
+import { createBudgets, type Budgets } from './budgets.js';
 import { createChat, type Chat } from './chat.js';
 import { folderInUse as folderInUseAt } from './folders.js';
 import { livenessProbes, SCHEDULER_OVERDUE_MS } from './liveness.js';
@@ -155,6 +156,13 @@ async function boot(
     ok: stores.db.open && storeAnswers(stores.db),
     reason: 'store_unavailable',
   }));
+  const budgets = createBudgets({
+    stores,
+    config,
+    supervisor,
+    timezone: timezone(),
+    log: root.log.child({ component: 'budgets' }),
+  });
   const chat = await createChat({
     outboxFiles,
     stores,
@@ -164,8 +172,11 @@ async function boot(
     env: process.env,
     readiness,
     quarantine,
+    budgets,
   });
-  const automation = createAutomation({ stores, config, supervisor, tasks, log: root.log });
+  budgets.onRollover(() => chat.kickQueue());
+  cleanup.unshift(() => budgets.stop());
+  const automation = createAutomation({ stores, config, supervisor, tasks, budgets, log: root.log });
   readiness.register('scheduler', () => {
     const armed = automation.scheduler.armedFor;
     return {
@@ -173,7 +184,7 @@ async function boot(
       reason: 'scheduler_stalled',
     };
   });
-  const metrics = config.metrics.enabled ? await startMetrics(paths, supervisor, chat) : undefined;
+  const metrics = config.metrics.enabled ? await startMetrics(paths, supervisor, chat, budgets) : undefined;
 
   // 5. The control plane: bound first, so the app knows its port; then intake starts.
   const listeners = await bindApi({
@@ -198,6 +209,8 @@ async function boot(
       tasks,
       folderInUse,
       metrics,
+      budgets,
+      timezone: timezone(),
       log: root.log.child({ component: 'api' }),
       logTap: root.tap,
     }),
@@ -325,7 +338,12 @@ function openStores(
 }
 
 /** prom-client is loaded only when metrics are on; counters follow the supervisor's events. */
-async function startMetrics(paths: Config['paths'], supervisor: Supervisor, chat: Chat): Promise<Metrics> {
+async function startMetrics(
+  paths: Config['paths'],
+  supervisor: Supervisor,
+  chat: Chat,
+  budgets: Budgets,
+): Promise<Metrics> {
   const metrics = (await import('../ops/metrics.js')).createMetrics({
     queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
     liveAgents: () => supervisor.slots.live,
@@ -334,7 +352,9 @@ async function startMetrics(paths: Config['paths'], supervisor: Supervisor, chat
     dbBytes: () => ({ main: sizeOf(paths.db), wal: sizeOf(`${paths.db}-wal`) }),
     lastBackupAt: () => lastBackupAt(paths.backups),
     email: () => chat.emailMetrics(),
+    budgetsPaused: () => budgets.book.paused().length,
   });
+  budgets.onRecorded((u) => metrics.usageRecorded(u));
   supervisor.on('turn-ended', (e) => metrics.turnFinished(e.outcome, e.durationMs));
   supervisor.on('events-committed', (e) => metrics.eventsIngested(e.count));
   return metrics;

@@ -18,6 +18,7 @@ export type StatusSources = {
   readonly lastBackup?: () => number | null;
   readonly deliveries?: () => Status['deliveries'];
   readonly sandbox?: () => Status['sandbox'];
+  readonly budgets?: () => Status['budgets'];
 };
 
 export function sizeOf(path: string): number {
@@ -57,5 +58,12 @@ export function buildStatus(src: StatusSources, now = Date.now()): Status {
         ? null
         : { at: new Date(backupAt).toISOString(), age_s: Math.round((now - backupAt) / 1000) },
     sandbox: src.sandbox?.() ?? [],
+    budgets: src.budgets?.() ?? {
+      currency: src.config.budgets.currency,
+      timezone: src.config.scheduler.timezone ?? 'UTC',
+      today: { day: '', costs: {}, tokens: 0 },
+      month: { month: '', costs: {}, tokens: 0 },
+      limits: [],
+    },
   };
 }

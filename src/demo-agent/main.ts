@@ -22,6 +22,10 @@ import { DEMO_HELP, parseCommand, type DemoCommand } from './script.js';
 const turns = new Map<string, AbortController>();
 const mcpBySession = new Map<string, McpServer[]>();
 const hold: Buffer[] = [];
+/** Per ACP session: the cost reported so far (reported cumulatively, as Claude does). */
+const spent = new Map<string, number>();
+/** The prompt response's `usage` of the running turn, if the script set one. */
+const responseUsage = new Map<string, Record<string, number>>();
 
 function promptText(blocks: readonly ContentBlock[]): string {
   return (
@@ -206,6 +210,31 @@ async function run(
       child.unref();
       return say(client, sessionId, `setsid child pid ${child.pid}`);
     }
+    case 'usage': {
+      if (cmd.error !== undefined) return say(client, sessionId, cmd.error);
+      const r = cmd.report;
+      const total = (spent.get(sessionId) ?? 0) + (r.cost ?? 0);
+      spent.set(sessionId, total);
+      await client.notify('session/update', {
+        sessionId,
+        update: {
+          sessionUpdate: 'usage_update',
+          used: r.used ?? 0,
+          size: r.size ?? 200_000,
+          ...(r.cost !== undefined ? { cost: { amount: total, currency: r.currency ?? 'USD' } } : {}),
+        },
+      });
+      if (r.input !== undefined || r.output !== undefined) {
+        const input = r.input ?? 0;
+        const output = r.output ?? 0;
+        responseUsage.set(sessionId, {
+          inputTokens: input,
+          outputTokens: output,
+          totalTokens: input + output,
+        });
+      }
+      return say(client, sessionId, `usage reported: cost ${r.cost ?? 0}, session total ${total}`);
+    }
     case 'env':
       return say(
         client,
@@ -249,9 +278,11 @@ const app = agent({ name: 'agentforge-demo' })
     turns.set(params.sessionId, ctl);
     try {
       await run(parseCommand(promptText(params.prompt)), client, params.sessionId, ctl.signal, params.prompt);
-      return { stopReason: ctl.signal.aborted ? 'cancelled' : 'end_turn' };
+      const usage = responseUsage.get(params.sessionId);
+      return { stopReason: ctl.signal.aborted ? 'cancelled' : 'end_turn', ...(usage ? { usage } : {}) };
     } finally {
       turns.delete(params.sessionId);
+      responseUsage.delete(params.sessionId);
     }
   })
   .onNotification('session/cancel', ({ params }) => {

@@ -91,4 +91,16 @@ describe('parseCommand', () => {
     expect(parseCommand('')).toEqual({ kind: 'chat', text: '' });
     expect(parseCommand('echoes of the past')).toEqual({ kind: 'chat', text: 'echoes of the past' });
   });
+
+  it('reads usage reports, also beside a trigger word, and says what is wrong with a bad one', () => {
+    expect(parseCommand('usage {"cost":0.5,"input":100}')).toEqual({
+      kind: 'usage',
+      report: { cost: 0.5, input: 100 },
+    });
+    expect(parseCommand('usage @Andy {"cost":1}')).toEqual({ kind: 'usage', report: { cost: 1 } });
+    expect(parseCommand('usage [1]')).toMatchObject({
+      kind: 'usage',
+      error: 'usage takes a JSON object, got: [1]',
+    });
+  });
 });

@@ -29,7 +29,22 @@ export type DemoCommand =
   | { kind: 'ls'; path: string }
   | { kind: 'put'; path: string; text: string }
   | { kind: 'spawnSetsid' }
+  | { kind: 'usage'; report: UsageReport; error?: string }
   | { kind: 'chat'; text: string };
+
+/**
+ * What `usage` reports: `cost` is added to this ACP session's running total, which goes out as a
+ * `usage_update` (cumulative, like Claude's); `input`/`output` are the turn's tokens in the prompt
+ * response's `usage`; `used`/`size` the context.
+ */
+export type UsageReport = {
+  readonly cost?: number;
+  readonly currency?: string;
+  readonly input?: number;
+  readonly output?: number;
+  readonly used?: number;
+  readonly size?: number;
+};
 
 export const DEMO_HELP = [
   'echo TEXT            reply TEXT (in a chat, followed by the earlier messages I was given)',
@@ -52,6 +67,7 @@ export const DEMO_HELP = [
   'cat PATH             read a file myself (node:fs, not through the client)',
   'ls PATH              list a directory myself',
   'put PATH TEXT        write a file myself',
+  'usage {JSON}         report usage: {"cost":0.5,"input":100,"output":20,"used":1200,"size":200000}',
   'spawn-setsid         start a detached `sleep 600` in a session of its own; reply its pid',
 ].join('\n');
 
@@ -149,6 +165,17 @@ function parseOne(prompt: string): DemoCommand {
       return { kind: 'ls', path: arg || '.' };
     case 'put':
       return { kind: 'put', path: rest[0] ?? '', text: rest.slice(1).join(' ') };
+    case 'usage': {
+      // The object may share the line with a trigger word (`usage @Andy {…}` in a group).
+      const json = arg.includes('{') ? arg.slice(arg.indexOf('{'), arg.lastIndexOf('}') + 1) : arg || '{}';
+      try {
+        const v = JSON.parse(json) as unknown;
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+        return { kind: 'usage', report: v };
+      } catch {
+        return { kind: 'usage', report: {}, error: `usage takes a JSON object, got: ${json}` };
+      }
+    }
     case 'spawn-setsid':
       return { kind: 'spawnSetsid' };
     default:

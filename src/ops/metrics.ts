@@ -16,12 +16,27 @@ export type MetricSources = {
   /** The e-mail channel, when enabled: connection, IDLE, and its counters since start. */
   readonly email?: () =>
     { connected: boolean; idle: boolean; counters: Readonly<Record<string, number>> } | undefined;
+  /** Groups and agents a soft budget holds now. */
+  readonly budgetsPaused?: () => number;
+};
+
+/** One recorded usage row (usage/recorder.ts RecordedUsage, structurally). */
+export type UsageSample = {
+  readonly agent: string;
+  readonly group: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly totalTokens: number;
+  readonly cost: number;
+  readonly currency: string | null;
+  readonly estimated: boolean;
 };
 
 export type Metrics = {
   readonly registry: Registry;
   readonly turnFinished: (outcome: string, ms: number) => void;
   readonly eventsIngested: (n: number) => void;
+  readonly usageRecorded: (u: UsageSample) => void;
 };
 
 /** Sets a counter to a cumulative value someone else keeps (called from collect, after reset). */
@@ -50,6 +65,26 @@ export function createMetrics(src: MetricSources): Metrics {
     name: 'agentforge_events_ingested_total',
     help: 'ACP session events committed to the event logs.',
     registers: [registry],
+  });
+  const tokens = new Counter({
+    name: 'agentforge_usage_tokens_total',
+    help: 'Tokens the agents reported since start, by agent, group and kind (input, output, total).',
+    labelNames: ['agent', 'group', 'kind'],
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: 'agentforge_usage_cost_total',
+    help: 'Cost the agents reported (or the price table estimated) since start, by agent, group and currency.',
+    labelNames: ['agent', 'group', 'currency', 'estimated'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'agentforge_budget_paused',
+    help: 'Groups and agents a soft budget holds now (waiting for an approver or stopped).',
+    registers: [registry],
+    collect() {
+      this.set(src.budgetsPaused?.() ?? 0);
+    },
   });
   new Gauge({
     name: 'agentforge_queue_depth',
@@ -154,5 +189,13 @@ export function createMetrics(src: MetricSources): Metrics {
       latency.observe(ms / 1000);
     },
     eventsIngested: (n) => events.inc(n),
+    usageRecorded: (u) => {
+      const who = { agent: u.agent, group: u.group };
+      tokens.inc({ ...who, kind: 'input' }, u.inputTokens);
+      tokens.inc({ ...who, kind: 'output' }, u.outputTokens);
+      tokens.inc({ ...who, kind: 'total' }, u.totalTokens);
+      if (u.currency !== null)
+        cost.inc({ ...who, currency: u.currency, estimated: u.estimated ? 'true' : 'false' }, u.cost);
+    },
   };
 }

@@ -86,7 +86,7 @@ export function sweepRetention(deps: {
       .prepare("DELETE FROM outbox WHERE created_at < ? AND status IN ('sent', 'failed')")
       .run(msgCutoff).changes;
     report.taskRuns = db
-      .prepare("DELETE FROM task_runs WHERE due_at < ? AND status IN ('ok', 'failed', 'missed')")
+      .prepare("DELETE FROM task_runs WHERE due_at < ? AND status IN ('ok', 'failed', 'missed', 'budget')")
       .run(runCutoff).changes;
     db.prepare('DELETE FROM pairing_codes WHERE expires_at < ?').run(now - DAY);
     // The e-mail channel's rows age with the messages; a pending acknowledgement is kept.

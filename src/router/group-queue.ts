@@ -13,7 +13,8 @@ import { buildPrompt } from './prompt.js';
 import { asFailure } from '../failures.js';
 import { fetchInboundFiles, type InboundFilesDeps } from './inbound-files.js';
 import type { LiveReplies } from './live-reply.js';
-import type { Channel, TurnPort } from './ports.js';
+import { budgetButtons } from './budget-buttons.js';
+import type { BudgetGate, Channel, TurnPort } from './ports.js';
 
 export const MAX_TURN_ATTEMPTS = 3;
 export const TURN_RETRY_BASE_MS = 2_000;
@@ -28,6 +29,8 @@ export type GroupQueueDeps = {
   readonly turns: TurnPort;
   readonly channels: ReadonlyMap<string, Channel>;
   readonly log: Logger;
+  /** Budgets: checked before every turn (none: no budgets). */
+  readonly budget?: BudgetGate;
   /** Shows the reply growing while the turn runs (live-reply.ts); none: only the final message. */
   readonly live?: LiveReplies;
   /** Where files that came with messages are saved before the turn; none: they are only named. */
@@ -95,6 +98,9 @@ export class GroupQueue {
       while (!this.#stopped) {
         batch = this.deps.messages.nextBatch(folder, Date.now());
         if (batch.length === 0) break;
+        const budget = this.#budget(folder, batch);
+        if (budget === 'paused') break;
+        if (budget === 'refused') continue; // its messages are failed now: look again
         await this.#turn(folder, batch);
       }
     } catch (err) {
@@ -108,6 +114,42 @@ export class GroupQueue {
     } finally {
       this.#running.delete(folder);
     }
+  }
+
+  /**
+   * Before the turn, the group's budgets. Paused: the messages stay queued (the worker ends; a
+   * `continue` or the period's rollover kicks the queue again). Refused: the waiting messages are
+   * failed with the budget's message, which goes to the chat; kept context stays context.
+   */
+  #budget(folder: string, batch: ReturnType<MessagesRepo['nextBatch']>): 'ok' | 'paused' | 'refused' {
+    const gate = this.deps.budget;
+    const group = this.deps.groups.get(folder);
+    if (gate === undefined || group === undefined) return 'ok';
+    const v = gate.check({ folder, agent: group.agent });
+    if (v.kind === 'ok') return 'ok';
+    const { db, messages, outbox } = this.deps;
+    const notice = v.kind === 'refused' ? v.message : v.ask;
+    db.transaction(() => {
+      if (v.kind === 'refused')
+        messages.markFailed(
+          batch.filter((m) => m.status === 'queued').map((m) => m.id),
+          `budget: ${v.message}`,
+        );
+      if (notice !== undefined)
+        outbox.add(
+          {
+            channel: group.channel,
+            chatId: group.chat_id,
+            groupFolder: folder,
+            source: 'system',
+            text: notice,
+            ...(v.kind === 'paused' ? { buttons: budgetButtons() } : {}),
+          },
+          Date.now(),
+        );
+    })();
+    this.deps.log.info({ group: folder, verdict: v.kind }, 'turn held by a budget');
+    return v.kind;
   }
 
   #requeueLater(ids: readonly number[], why: string, delayMs = REQUEUE_AFTER_ERROR_MS): void {

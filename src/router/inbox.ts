@@ -14,10 +14,12 @@ import type { OutboxRepo } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
 import { routePress, type ActionHandler } from './button-actions.js';
 import { parseCommand, runCommand, type Command, type CommandPort } from './chat-commands.js';
-import type { ButtonPress, InboundMessage, InboundSink, PressAnswer } from './ports.js';
+import type { BudgetChat, ButtonPress, InboundMessage, InboundSink, PressAnswer } from './ports.js';
 
 /** `approve pk7m2qx` / `deny pk7m2qx`; the id's shape is REQUEST_ID_RE (sessions/request-ids.ts). */
 const APPROVAL_RE = /^\s*(approve|deny)\s+(p[a-km-np-z2-9]{6})\s*$/i;
+/** An approver's answer to a budget question (only while one waits in the chat). */
+const BUDGET_ANSWER_RE = /^\s*(continue|stop)\s*[.!]?\s*$/i;
 /** Refusals told to non-approvers, remembered so a flood of answers is not a flood of replies. */
 const TOLD_REFUSED_MAX = 1_000;
 
@@ -29,8 +31,15 @@ type Answer = {
   readonly allow: boolean;
 };
 
+/** A typed `continue` / `stop` to a budget question, acted on after the batch commits like an approval. */
+type BudgetAnswer = {
+  readonly m: InboundMessage;
+  readonly group: GroupRow;
+  readonly decision: 'continue' | 'stop';
+};
+
 /** What stored messages ask the daemon to do once the batch is committed. */
-type Deferred = { readonly answers: Answer[]; readonly commands: Command[] };
+type Deferred = { readonly answers: Answer[]; readonly commands: Command[]; readonly budget: BudgetAnswer[] };
 
 export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
 
@@ -63,6 +72,8 @@ export type InboxDeps = {
   readonly actions?: ReadonlyMap<string, ActionHandler>;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
+  /** Budget questions answered by a typed `continue` / `stop`; with none, both are ordinary messages. */
+  readonly budget?: BudgetChat;
 };
 
 export type InboxStats = {
@@ -107,7 +118,7 @@ export class Inbox implements InboundSink {
 
   accept(batch: readonly InboundMessage[]): void {
     const queued = new Set<string>();
-    const later: Deferred = { answers: [], commands: [] };
+    const later: Deferred = { answers: [], commands: [], budget: [] };
     this.deps.db.transaction(() => {
       for (const m of batch) {
         if (this.#oneSafely(m, later) === 'queued') queued.add(this.#groupFor(m)?.folder ?? '');
@@ -117,6 +128,7 @@ export class Inbox implements InboundSink {
     // answers act: an agent told "allow" cannot be told otherwise by a rolled-back transaction.
     for (const a of later.answers) this.#answer(a);
     for (const c of later.commands) this.#command(c);
+    for (const b of later.budget) this.#budgetAnswer(b);
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
   }
@@ -225,6 +237,9 @@ export class Inbox implements InboundSink {
     const approval = APPROVAL_RE.exec(m.text);
     const command =
       this.deps.commands === undefined ? undefined : parseCommand(m.text, this.deps.botMention?.() ?? null);
+    // `continue` / `stop` answer a budget question only while one waits; like approvals they are
+    // kept as context and start no turn.
+    const budget = this.#budgetDecisionOf(m.text, group);
     const stored = this.deps.messages.insert({
       channel: m.channel,
       chatId: m.chatId,
@@ -234,7 +249,7 @@ export class Inbox implements InboundSink {
       senderName: m.senderName,
       text: m.text,
       ts: m.ts,
-      triggered: triggered && approval === null && command === undefined,
+      triggered: triggered && approval === null && command === undefined && budget === undefined,
       thread: m.thread ?? null,
       details: m.details == null ? null : JSON.stringify(m.details),
       attachments: m.files,
@@ -244,6 +259,10 @@ export class Inbox implements InboundSink {
       return 'duplicate';
     }
     this.stats.accepted++;
+    if (budget !== undefined) {
+      later.budget.push({ m, group, decision: budget });
+      return 'answer';
+    }
     if (command !== undefined) {
       const approver = this.deps.isApprover?.(m.channel, m.senderId) === true;
       later.commands.push({ name: command, m, group, approver });
@@ -259,6 +278,46 @@ export class Inbox implements InboundSink {
       return 'answer';
     }
     return triggered ? 'queued' : 'context';
+  }
+
+  #budgetDecisionOf(text: string, group: GroupRow): 'continue' | 'stop' | undefined {
+    const answer = BUDGET_ANSWER_RE.exec(text);
+    if (answer === null || this.deps.budget?.asking({ folder: group.folder, agent: group.agent }) !== true)
+      return undefined;
+    return answer[1]!.toLowerCase() as 'continue' | 'stop';
+  }
+
+  /** Acts on a stored `continue` / `stop` (approvers only) and replies in the chat. */
+  #budgetAnswer({ m, group, decision }: BudgetAnswer): void {
+    const budget = this.deps.budget;
+    if (budget === undefined) return;
+    let text: string;
+    if (this.deps.isApprover?.(m.channel, m.senderId) !== true) {
+      this.deps.log.warn(
+        { group: group.folder, user: m.senderId, decision },
+        'budget answer from someone who is not an approver; ignored',
+      );
+      text =
+        "Not done: only the operator's approvers can answer the budget question; the messages still wait.";
+    } else {
+      text = budget.answer(
+        { folder: group.folder, agent: group.agent },
+        decision,
+        `${m.channel}:${m.senderId}`,
+      );
+      this.deps.log.info(
+        { group: group.folder, decision, by: m.senderId },
+        'budget question answered in the chat',
+      );
+    }
+    try {
+      this.deps.outbox.add(
+        { channel: m.channel, chatId: m.chatId, groupFolder: group.folder, source: 'system', text },
+        this.#now(),
+      );
+    } catch (err) {
+      this.deps.log.error({ err, group: group.folder }, 'could not queue the budget reply');
+    }
   }
 
   /** Runs one stored command and queues its reply (in a group, as a reply to the command). */

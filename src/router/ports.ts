@@ -180,3 +180,29 @@ export type TurnPort = {
   /** Stops the group's running turn (`/stop`); false when none runs. */
   readonly cancel?: (folder: string) => boolean;
 };
+
+/**
+ * Budgets, as the group queue sees them: before each turn, may this group spend more? `refused`
+ * (a hard budget) fails the waiting messages with `message`; `paused` (a soft one) leaves them
+ * queued and posts `ask` to the chat when the question is new.
+ */
+export type BudgetVerdict =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'refused'; readonly message: string }
+  | { readonly kind: 'paused'; readonly ask?: string };
+
+export type BudgetGate = {
+  readonly check: (group: { folder: string; agent: string | null }) => BudgetVerdict;
+};
+
+/** The chat side of budgets: an approver's `continue` / `stop`, typed or pressed. */
+export type BudgetChat = {
+  /** Whether a budget question waits for an answer in this group's chat. */
+  readonly asking: (group: { folder: string; agent: string | null }) => boolean;
+  /** Acts on an approver's answer; returns the reply for the chat. */
+  readonly answer: (
+    group: { folder: string; agent: string | null },
+    decision: 'continue' | 'stop',
+    decidedBy: string,
+  ) => string;
+};

@@ -202,6 +202,18 @@ export class Scheduler {
       const kind = asFailure(err).kind;
       const message = (err as Error).message;
       const run = repo.getRun(runId) as RunRow;
+      if (kind === 'budget') {
+        // Held by a budget, never run: not a failure to retry; the next occurrence is checked again.
+        repo.setRun(runId, {
+          status: 'budget',
+          finished_at: now,
+          duration_ms: 0,
+          error: message,
+          error_kind: kind,
+        });
+        log.info({ task: task.id, group: task.group_folder, err: message }, 'task run held by a budget');
+        return;
+      }
       const retry = kind !== 'cancelled' && run.attempt < MAX_RUN_ATTEMPTS && !this.#stopped;
       repo.db.transaction(() => {
         repo.setRun(runId, {

@@ -12,6 +12,7 @@ import { answerPermission } from './permission-broker.js';
 import type { Redactor } from './redact.js';
 import type { Session } from './session.js';
 import type { SupervisorEvents } from './supervisor-events.js';
+import { usageUpdateOf } from './usage-meter.js';
 import { readWorkspaceFile, writeWorkspaceFile } from './workspace-fs.js';
 
 export type HooksContext = {
@@ -27,13 +28,37 @@ export function agentHooks(s: Session, spec: AgentSpec, ctx: HooksContext): Agen
   const row = s.row;
   const ref = { sessionId: s.id, group: row.group_folder, agent: row.agent };
   const scrubStderr = ctx.redact.stream();
+  /** A cost reported outside a turn (an adapter's own background work) still counts. */
+  const spentBetweenTurns = (update: Parameters<AgentHooks['onUpdate']>[0]['update']): void => {
+    const cost = usageUpdateOf(update)?.cost;
+    const live = s.live;
+    if (cost === undefined || live === undefined) return;
+    ctx.bus?.emit('usage', {
+      ...ref,
+      turn: null,
+      taskId: null,
+      acpSessionId: live.acpSessionId,
+      process: `${live.proc.pid}:${live.proc.startTime}`,
+      at: Date.now(),
+      usage: {
+        inputTokens: 0,
+        outputTokens: 0,
+        cachedTokens: 0,
+        totalTokens: 0,
+        contextUsed: null,
+        contextSize: null,
+        cumulativeCost: cost,
+      },
+    });
+  };
   return {
     onUpdate: (raw) => {
       // Scrubbed before the reply is assembled: replies are stored (outbox) and sent.
       const n = ctx.redact.deep(raw);
       s.toolCalls.observe(n.update);
       events.append('update', n.update, s.turnNumber);
-      s.turn?.update(n.update);
+      if (s.turn !== undefined) s.turn.update(n.update);
+      else spentBetweenTurns(n.update);
     },
     onBytes: (n) => s.turn?.countBytes(n),
     onViolation: (raw) => {

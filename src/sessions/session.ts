@@ -50,6 +50,7 @@ export type PromptImage = { readonly mimeType: string; readonly data: Buffer };
 type Queued = {
   text: string;
   images: readonly PromptImage[];
+  taskId: string | null;
   resolve: (r: TurnResult) => void;
   reject: (e: Error) => void;
 };
@@ -125,10 +126,12 @@ export class Session {
     return this.#queue.length;
   }
 
+  /** `taskId`: the scheduled task this prompt runs for (its usage is counted per task). */
   prompt(
     text: string,
     mode: 'queue' | 'interrupt' = 'queue',
     images: readonly PromptImage[] = [],
+    taskId: string | null = null,
   ): Promise<TurnResult> {
     const state = this.row.state;
     if (state === 'removed')
@@ -142,7 +145,7 @@ export class Session {
       );
     }
     const result = new Promise<TurnResult>((resolve, reject) =>
-      this.#queue.push({ text, images, resolve, reject }),
+      this.#queue.push({ text, images, taskId, resolve, reject }),
     );
     if (mode === 'interrupt' && this.#busy) this.cancel();
     void this.#pump();
@@ -220,7 +223,7 @@ export class Session {
     const next = this.#queue.shift();
     if (next === undefined) return;
     this.#busy = true;
-    const turn = new Turn(this.row.turns + 1, this.#turnContext());
+    const turn = new Turn(this.row.turns + 1, this.#turnContext(), next.taskId);
     this.#turn = turn;
     try {
       next.resolve(await turn.run(next.text, next.images));

@@ -9,6 +9,7 @@ import type { SessionNotification } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import type { FailureKind } from '../failures.js';
 import type { PermissionAsk } from './permission-broker.js';
+import type { TurnUsage } from './usage-meter.js';
 import type { Decision } from './permissions.js';
 
 export type SessionRef = { readonly sessionId: string; readonly group: string; readonly agent: string };
@@ -33,6 +34,20 @@ export type SupervisorEventMap = {
     readonly outcome: 'ok' | FailureKind;
     readonly durationMs: number;
     readonly response?: { readonly stopReason: string; readonly usage?: unknown; readonly meta?: unknown };
+  };
+  /**
+   * What the agent reported it spent: at the end of a turn (`turn` set, whatever its outcome), or
+   * a `usage_update` with a cost between turns (`turn` null). The cost is the agent's cumulative
+   * figure for `acpSessionId`; the listener turns it into a delta.
+   */
+  readonly usage: SessionRef & {
+    readonly turn: number | null;
+    readonly taskId: string | null;
+    readonly acpSessionId: string;
+    /** The agent process (pid:start time): cumulative totals are exact within one. */
+    readonly process: string;
+    readonly at: number;
+    readonly usage: TurnUsage;
   };
   /** Rows committed to sessions' event logs (metrics). */
   readonly 'events-committed': { readonly count: number };

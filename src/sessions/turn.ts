@@ -19,6 +19,7 @@ import { MemoryWatch } from './memory-watch.js';
 import type { Redactor } from './redact.js';
 import { ReplyAssembler } from './reply.js';
 import type { SessionRef, SupervisorEvents } from './supervisor-events.js';
+import { UsageMeter } from './usage-meter.js';
 
 export const KILL_GRACE_MS = 2_000;
 
@@ -67,6 +68,9 @@ function classify(err: unknown): SessionError {
 
 export class Turn {
   readonly #reply = new ReplyAssembler();
+  readonly #meter = new UsageMeter();
+  #acpSessionId: string | undefined;
+  #process: string | undefined;
   #outBytes = 0;
   #failure: SessionError | undefined;
   #reject: (e: SessionError) => void = () => undefined;
@@ -83,6 +87,8 @@ export class Turn {
   constructor(
     readonly number: number,
     private readonly ctx: TurnContext,
+    /** The scheduled task this turn runs for, if any (usage is counted per task too). */
+    readonly taskId: string | null = null,
   ) {
     this.#failed = new Promise<never>((_, reject) => {
       this.#reject = reject;
@@ -100,6 +106,7 @@ export class Turn {
   update(update: SessionNotification['update']): void {
     if (!this.#prompting) return;
     this.#reply.add(update);
+    this.#meter.update(update);
     this.ctx.bus?.emit('turn-update', { ...this.ctx.ref, turn: this.number, update });
   }
 
@@ -143,6 +150,8 @@ export class Turn {
     let exited: Promise<unknown> | undefined;
     try {
       const live = await Promise.race([this.ctx.ensureLive(), failed]);
+      this.#acpSessionId = live.acpSessionId;
+      this.#process = `${live.proc.pid}:${live.proc.startTime}`;
       exited = live.proc.exited;
       this.#kill = (e) => {
         this.abort(e);
@@ -211,6 +220,8 @@ export class Turn {
       // before calling the turn a success (the agent still holds what it allocated).
       if (watch.check()) await failed;
       const now = Date.now();
+      this.#acpSessionId = live.acpSessionId;
+      this.#recordUsage(now, { usage: (res as { usage?: unknown }).usage, meta: res._meta });
       const { text: replyText, messages, notices } = this.#reply.finish();
       repo.recordTurn(ref.sessionId, now);
       if (notices.length > 0) events.append('agent_notice', { notices }, turn);
@@ -246,6 +257,8 @@ export class Turn {
       const raw = this.#failure ?? classify(err);
       const e = this.ctx.redact?.error(raw) ?? raw;
       const now = Date.now();
+      // A failed or cancelled turn may have spent too: what the agent reported so far counts.
+      this.#recordUsage(now);
       repo.recordTurn(ref.sessionId, now);
       repo.recordFailure(ref.sessionId, e.kind, e.message, now);
       events.append('failure', { kind: e.kind, message: e.message, duration_ms: now - started }, turn);
@@ -258,6 +271,23 @@ export class Turn {
       clearTimeout(timer);
       watch?.stop();
     }
+  }
+
+  /** The turn's usage into its event log and to the bus (which records it in the global DB). */
+  #recordUsage(now: number, response?: { usage?: unknown; meta?: unknown }): void {
+    const usage = this.#meter.finish(response);
+    if (usage === undefined || this.#acpSessionId === undefined || this.#process === undefined) return;
+    const { ref, events, bus } = this.ctx;
+    events.append('usage', usage, this.number);
+    bus?.emit('usage', {
+      ...ref,
+      turn: this.number,
+      taskId: this.taskId,
+      acpSessionId: this.#acpSessionId,
+      process: this.#process,
+      at: now,
+      usage,
+    });
   }
 
   /** A per-turn error log in the group's logs/ folder: what failed and the agent's last stderr. */

@@ -11,6 +11,8 @@ import { PoolRepo } from './pool-repo.js';
 import { PreviewsRepo } from './previews-repo.js';
 import { SessionsRepo } from './sessions-repo.js';
 import { TasksRepo } from './tasks-repo.js';
+import { UsageRepo } from './usage-repo.js';
+import { BudgetHoldsRepo } from './budget-holds-repo.js';
 import { GLOBAL_MIGRATIONS } from './migrations/index.js';
 
 export function openGlobalStore(path: string): { db: Db; applied: number[] } {
@@ -37,6 +39,8 @@ export type Stores = {
   readonly pool: PoolRepo;
   readonly kv: KvRepo;
   readonly tasks: TasksRepo;
+  readonly usage: UsageRepo;
+  readonly holds: BudgetHoldsRepo;
 };
 
 export function createStores(db: Db): Stores {
@@ -52,5 +56,7 @@ export function createStores(db: Db): Stores {
     pool: new PoolRepo(db),
     kv: new KvRepo(db),
     tasks: new TasksRepo(db),
+    usage: new UsageRepo(db),
+    holds: new BudgetHoldsRepo(db),
   };
 }

@@ -2,7 +2,8 @@
 import { sql, type Db } from './db.js';
 
 export type TaskStatus = 'active' | 'paused' | 'cancelled' | 'done';
-export type RunStatus = 'pending' | 'claimed' | 'running' | 'ok' | 'failed' | 'missed';
+/** `budget`: not run, a budget of the task's group or agent held it (soft paused or hard spent). */
+export type RunStatus = 'pending' | 'claimed' | 'running' | 'ok' | 'failed' | 'missed' | 'budget';
 
 export type TaskRow = {
   readonly id: string;

@@ -87,10 +87,37 @@ function printStatus(w: (line: string) => void, s: Status): void {
   w(
     `  backup     ${s.last_backup ? `${s.last_backup.at} (${formatUptime(s.last_backup.age_s)} ago)` : 'none yet'}`,
   );
+  if (s.budgets !== undefined) for (const l of spendLines(s.budgets)) w(`  spend      ${l}`);
   for (const a of s.sandbox ?? [])
     w(
       `  sandbox    ${a.agent}: ${a.sandboxed ? 'bwrap' : `none${a.mode === 'none' ? ' (sandbox = "none")' : ` (WARNING: not sandboxed: ${a.reason ?? 'unknown'})`}`}`,
     );
   if (s.last_shutdown === 'unclean')
     w('  note       the previous run did not stop cleanly (crash or kill -9); recovered at boot');
+}
+
+const costs = (c: Readonly<Record<string, number>>): string =>
+  Object.keys(c).length === 0
+    ? 'no cost'
+    : Object.entries(c)
+        .map(([cur, n]) => `${n.toFixed(2)} ${cur}`)
+        .join(' + ');
+
+/** Today's and this month's spend, then each budget against it. */
+function spendLines(b: NonNullable<Status['budgets']>): string[] {
+  const lines = [
+    `today ${costs(b.today.costs)}, ${b.today.tokens} tokens; this month ${costs(b.month.costs)}, ${b.month.tokens} tokens (${b.timezone})`,
+  ];
+  for (const l of b.limits) {
+    const fmt = (n: number): string =>
+      l.unit === 'tokens' ? `${Math.round(n)} tokens` : `${n.toFixed(2)} ${l.unit}`;
+    const state =
+      l.state === 'ok'
+        ? ''
+        : `  ${l.state === 'refusing' ? 'REFUSING turns' : l.state === 'asked' ? 'PAUSED, asked in the chat' : 'PAUSED (stopped)'}`;
+    lines.push(
+      `${l.mode} ${l.period === 'day' ? 'daily' : 'monthly'} budget of ${l.scope} ${l.name}: ${fmt(l.spent)} of ${fmt(l.limit)}${state}`,
+    );
+  }
+  return lines;
 }

@@ -6,6 +6,7 @@ import { migration003 } from './003-chat.js';
 import { migration004 } from './004-tasks.js';
 import { migration005 } from './005-outbox-in-flight.js';
 import { migration006 } from './006-email.js';
+import { migration007 } from './007-usage.js';
 import { migration008 } from './008-telegram.js';
 
 export const GLOBAL_MIGRATIONS: readonly Migration[] = [
@@ -15,5 +16,6 @@ export const GLOBAL_MIGRATIONS: readonly Migration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
   migration008,
 ];

@@ -195,7 +195,8 @@ function sideReply(body: MessagesBody): Reply | undefined {
 
 async function handleMessages(req: DialectRequest, res: ServerResponse): Promise<void> {
   const body = asBody(req.body);
-  const reply = sideReply(body) ?? planReply(toConversation(body));
+  const side = sideReply(body);
+  const reply = side ?? planReply(toConversation(body));
   await delay(reply.delayMs, req.signal);
   // A cancelled turn: Claude Code aborted the request, nobody reads the answer.
   if (req.signal.aborted) {
@@ -203,6 +204,13 @@ async function handleMessages(req: DialectRequest, res: ServerResponse): Promise
     return;
   }
   const toolId = `toolu_${randomUUID().replaceAll('-', '')}`;
+  // The tokens we report are what Claude Code prices into the session cost it reports over ACP.
+  req.reportUsage({
+    model: typeof body.model === 'string' ? body.model : FAKE_MODEL,
+    input_tokens: reply.usage.input_tokens,
+    output_tokens: reply.usage.output_tokens,
+    side: side !== undefined,
+  });
   const message = {
     id: `msg_${randomUUID().replaceAll('-', '')}`,
     type: 'message',

@@ -19,6 +19,16 @@ export type RecordedRequest = {
   readonly at: number;
 };
 
+/** What one answer of the fake told the adapter it used: the ground truth of usage tests. */
+export type ReportedUsage = {
+  readonly model: string;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  /** An adapter's own side request (title, classifier), not a step of a script. */
+  readonly side: boolean;
+  readonly at: number;
+};
+
 export type DialectRequest = {
   readonly method: string;
   /** The path without the query string. */
@@ -28,6 +38,8 @@ export type DialectRequest = {
   readonly body: unknown;
   /** Aborted when the client disconnects or the server closes. */
   readonly signal: AbortSignal;
+  /** Records the usage an answer reports. */
+  readonly reportUsage: (u: Omit<ReportedUsage, 'at'>) => void;
 };
 
 export type Dialect = {
@@ -44,6 +56,8 @@ const DIALECTS: readonly Dialect[] = [
 export type FakeModelApi = {
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /** The usage every answer reported, in order (the Anthropic dialect records it). */
+  readonly usage: ReportedUsage[];
   close(): Promise<void>;
 };
 
@@ -75,6 +89,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 
 export async function startFakeModelApi(): Promise<FakeModelApi> {
   const requests: RecordedRequest[] = [];
+  const usage: ReportedUsage[] = [];
   const closing = new AbortController();
   const server = createServer((req, res) => {
     void (async () => {
@@ -92,7 +107,15 @@ export async function startFakeModelApi(): Promise<FakeModelApi> {
         return;
       }
       await dialect.handle(
-        { method, path: url.pathname, query: url.searchParams, headers: req.headers, body, signal },
+        {
+          method,
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body,
+          signal,
+          reportUsage: (u) => usage.push({ ...u, at: Date.now() }),
+        },
         res,
       );
     })().catch((err: unknown) => {
@@ -105,6 +128,7 @@ export async function startFakeModelApi(): Promise<FakeModelApi> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    usage,
     close: () =>
       new Promise<void>((resolve) => {
         closing.abort();
