@@ -171,7 +171,11 @@ for (;;) {
     renameSync(stash, ws + '/d');
     // The first swap is announced (the test starts only then: a starved swapper on a loaded
     // machine must not make the run vacuous); later ones are counted every 100.
-    if (++swaps === 1 || swaps % 100 === 0) writeFileSync(ws + '/swaps', String(swaps));
+    // Written aside and renamed: a reader (or a SIGKILL) never meets a half-written count.
+    if (++swaps === 1 || swaps % 100 === 0) {
+      writeFileSync(ws + '/swaps.tmp', String(swaps));
+      renameSync(ws + '/swaps.tmp', ws + '/swaps');
+    }
     if (swaps === 1) process.stdout.write('ready\\n');
   } catch {}
 }`;
