@@ -17,6 +17,12 @@ const AGENTS = `
 [agents.asker]
 preset = "demo"
 permission_mode = "ask"
+
+[[budgets.limits]]
+agent = "asker"
+period = "month"
+tokens = 1000000
+mode = "soft"
 `;
 
 let s: TelegramSetup;
@@ -263,6 +269,13 @@ describe('the dashboard in Chromium', () => {
     await login.goto(`http://127.0.0.1:${port}/login`);
     expect(await seriousAxeViolations(login)).toEqual([]);
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('shows spend against the budgets on the overview when budgets exist', async () => {
+    await open(page, '#/overview', 'Overview');
+    await page.getByRole('heading', { name: 'Spend', level: 2 }).waitFor();
+    const line = page.getByText(/^agent asker, monthly soft: [\d,]+ tokens of 1,000,000 tokens/);
+    await line.waitFor();
   });
 
   it('is usable by keyboard: a skip link first, a visible focus ring, menu links in order', async () => {

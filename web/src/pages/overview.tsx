@@ -1,4 +1,4 @@
-/** Overview: is it ready (and if not, why), channels, queues, scheduler, storage, backup, build. */
+/** Overview: is it ready (and if not, why), channels, queues, scheduler, spend, storage, backup, build. */
 import { useGet } from '../hooks.js';
 import { ago, bytes, when, zone } from '../format.js';
 import { href } from '../router.js';
@@ -7,6 +7,14 @@ import { Badge, ErrorNote, Loading } from '../ui.js';
 
 /** Status is cheap to compute; every 5 s is plenty for counts (events stream on their pages). */
 const REFRESH_MS = 5_000;
+
+const amount = (n: number, unit: string): string =>
+  unit === 'tokens' ? `${Math.round(n).toLocaleString()} tokens` : `${n.toFixed(2)} ${unit}`;
+
+const spend = (costs: Readonly<Record<string, number>>, tokens: number): string => {
+  const money = Object.entries(costs).map(([cur, n]) => amount(n, cur));
+  return [...money, `${tokens.toLocaleString()} tokens`].join(', ');
+};
 
 export function Overview() {
   const { data: s, error } = useGet<Status>('/api/status', REFRESH_MS);
@@ -106,6 +114,32 @@ export function Overview() {
               </p>
             ) : null}
           </section>
+          {s.budgets.limits.length > 0 || Object.keys(s.budgets.month.costs).length > 0 ? (
+            <section class="card" aria-labelledby="ov-spend">
+              <h2 id="ov-spend">Spend</h2>
+              <dl class="facts">
+                <dt>Today ({s.budgets.today.day})</dt>
+                <dd>{spend(s.budgets.today.costs, s.budgets.today.tokens)}</dd>
+                <dt>This month ({s.budgets.month.month})</dt>
+                <dd>{spend(s.budgets.month.costs, s.budgets.month.tokens)}</dd>
+              </dl>
+              {s.budgets.limits.length > 0 ? (
+                <ul class="limits">
+                  {s.budgets.limits.map((l) => (
+                    <li key={`${l.scope}:${l.name}:${l.period}:${l.unit}`}>
+                      {l.scope} {l.name}, {l.period === 'day' ? 'daily' : 'monthly'} {l.mode}:{' '}
+                      {amount(l.spent, l.unit)} of {amount(l.limit, l.unit)}{' '}
+                      {l.state === 'ok' ? null : (
+                        <Badge tone={l.state === 'refusing' ? 'bad' : 'warn'}>
+                          {l.state === 'refusing' ? 'refusing turns' : `paused (${l.state})`}
+                        </Badge>
+                      )}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+            </section>
+          ) : null}
           <section class="card" aria-labelledby="ov-storage">
             <h2 id="ov-storage">Storage</h2>
             <dl class="facts">
