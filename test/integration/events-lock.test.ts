@@ -33,6 +33,8 @@ type Locker = { child: ChildProcess; release: () => Promise<void> };
 
 async function lock(file: string): Promise<Locker> {
   const child = spawn('python3', ['-c', LOCKER, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // A locker that already exited (its exit is reported by `said`) must not fail the run with EPIPE.
+  child.stdin.on('error', () => undefined);
   const lines = createInterface({ input: child.stdout });
   const said = (word: string): Promise<void> =>
     new Promise((resolve, reject) => {

@@ -233,6 +233,11 @@ describe('the retention sweep', () => {
       10_000,
       'a periodic sweep to delete the row',
     );
-    expect(logLines(h).filter((l) => l.msg === 'retention sweep done').length).toBeGreaterThan(1);
+    // The log line follows the delete and pino writes it asynchronously: wait for it.
+    await waitFor(
+      () => logLines(h).filter((l) => l.msg === 'retention sweep done').length > 1,
+      10_000,
+      'a second "retention sweep done" line',
+    );
   });
 });
