@@ -80,15 +80,16 @@ describe('live replies', () => {
   it('kill -9 mid-stream: the final reply still arrives once; the stale preview says interrupted', async () => {
     s = await startWithTelegram('', undefined, REAL_PACING);
     expect((await s.h.run(['group', 'add', '-1001', '--folder', 'team', '--main'])).code).toBe(0);
-    s.tg.pushMessage({ chatId: -1001, from: ANN, text: 'stream 8 500' });
+    // Long enough (8 s) that a loaded machine, slow to show the preview, still kills mid-stream.
+    s.tg.pushMessage({ chatId: -1001, from: ANN, text: 'stream 16 500' });
     const preview = await waitFor(() => s!.tg.sentTo(-1001)[0], 15_000, 'the preview');
     process.kill(s.pid, 'SIGKILL');
     await waitFor(() => !isAlive(s!.pid), 5_000, 'the daemon to die');
     s.pid = await startDaemon(s.h);
-    const whole = Array.from({ length: 8 }, (_, i) => `chunk ${i + 1}`).join('\n');
+    const whole = Array.from({ length: 16 }, (_, i) => `chunk ${i + 1}`).join('\n');
     await waitFor(
       () => s!.tg.sentTo(-1001).some((m) => s!.tg.textOf(-1001, m.message_id)?.trim() === whole),
-      30_000,
+      45_000,
       'the final reply after the restart',
     );
     await waitFor(
@@ -99,5 +100,5 @@ describe('live replies', () => {
     // Once: exactly one message shows the whole reply.
     const finals = s.tg.sentTo(-1001).filter((m) => s!.tg.textOf(-1001, m.message_id)?.trim() === whole);
     expect(finals).toHaveLength(1);
-  });
+  }, 90_000);
 });
