@@ -60,9 +60,11 @@ describe('live replies', () => {
     expect(edits.length).toBeGreaterThanOrEqual(1);
     expect(isPrefix([preview.text, ...edits.map((e) => e.text)].map((t) => t.trim()))).toBe(true);
     expect(s.tg.drafts).toEqual([]);
-    // Within the pacer: sends and edits to the chat at least ~1 s apart, at most 20 a minute.
+    // Within the pacer: sends and edits to the chat 1 s apart (live_interval alone would be 500 ms),
+    // at most 20 a minute. Timed where the fake receives them, so a loaded machine's transit
+    // jitter (seen: 941 ms) is allowed for; unpaced edits would still show as ~500 ms gaps.
     const times = [preview.at, ...edits.map((e) => e.at)];
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(950);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(750);
     expect(times.length).toBeLessThanOrEqual(20);
   });
 
