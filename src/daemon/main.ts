@@ -3,40 +3,42 @@
  * lock → config → logger → store → supervision + recovery → chat, scheduler → API → intake → ready.
  * Shutdown runs the same list backwards.
  */
+import {
+  announceReady,
+  installCrashHandlers,
+  startMetrics,
+  storeAnswers,
+  type Cleanup,
+} from './boot-steps.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { bindApi, type Listeners } from '../api/serve.js';
+import { bindApi } from '../api/serve.js';
 import { initHome } from '../config/home.js';
 import { OutboxFiles } from '../router/outbox-files.js';
 import { loadConfig, secretFiles, type Config } from '../config/load.js';
 import { homePaths } from '../config/paths.js';
 import { acquireLock, type Lock } from '../instance/lock.js';
-import { removeState, writeState } from '../instance/state-file.js';
-import { lastBackupAt } from '../ops/backup.js';
 import { Readiness } from '../ops/health.js';
 import { assertSafeHome } from '../ops/home-safety.js';
 import { createRootLogger, type Logger, type RootLogger } from '../ops/log.js';
-import type { Metrics } from '../ops/metrics.js';
 import { createQuarantine, quarantineDir } from '../ops/quarantine.js';
 import { sweepRetention } from '../ops/retention.js';
-import { createNotifier, watchdogIntervalMs, type Notifier } from '../ops/sd-notify.js';
+import { watchdogIntervalMs } from '../ops/sd-notify.js';
 import { Watchdog } from '../ops/watchdog.js';
 import { TaskService } from '../scheduler/tasks.js';
 import { resolveAgents } from '../sessions/agents.js';
 import { Supervisor } from '../sessions/supervisor.js';
 import type { DaemonRun } from '../store/daemon-runs.js';
-import { sql, type Db } from '../store/db.js';
 import { createStores, openGlobalStore, type Stores } from '../store/store.js';
 import { BUILD } from '../version.js';
 import { buildApp } from './app.js';
 import { createAutomation, systemTimezone } from './automation.js';
-import { createBudgets, type Budgets } from './budgets.js';
-import { createChat, type Chat } from './chat.js';
+import { createBudgets } from './budgets.js';
+import { createChat } from './chat.js';
 import { folderInUse as folderInUseAt } from './folders.js';
 import { livenessProbes, SCHEDULER_OVERDUE_MS } from './liveness.js';
 import { startMaintenance } from './maintenance.js';
 import { installSignalHandlers } from './signals.js';
-import { sizeOf } from './status.js';
 import { createToolAccess } from './tool-access.js';
 
 export type DaemonOptions = {
@@ -70,8 +72,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw err;
   }
 }
-
-type Cleanup = Array<() => void | Promise<void>>;
 
 /**
  * Boot in phases, each building on the ones before and registering its own shutdown step; nothing
@@ -335,76 +335,6 @@ function openStores(
     log.warn({ previousPid: previousRun.pid }, 'previous daemon run did not stop cleanly; recovering');
   }
   return { stores, runId, previousRun };
-}
-
-/** prom-client is loaded only when metrics are on; counters follow the supervisor's events. */
-async function startMetrics(
-  paths: Config['paths'],
-  supervisor: Supervisor,
-  chat: Chat,
-  budgets: Budgets,
-): Promise<Metrics> {
-  const metrics = (await import('../ops/metrics.js')).createMetrics({
-    queueDepth: () => supervisor.queueDepth() + chat.queueDepth(),
-    liveAgents: () => supervisor.slots.live,
-    deliveries: () => chat.deliveryStats(),
-    pollErrors: () => chat.receiveErrors(),
-    dbBytes: () => ({ main: sizeOf(paths.db), wal: sizeOf(`${paths.db}-wal`) }),
-    lastBackupAt: () => lastBackupAt(paths.backups),
-    email: () => chat.emailMetrics(),
-    budgetsPaused: () => budgets.book.paused().length,
-  });
-  budgets.onRecorded((u) => metrics.usageRecorded(u));
-  supervisor.on('turn-ended', (e) => metrics.turnFinished(e.outcome, e.durationMs));
-  supervisor.on('events-committed', (e) => metrics.eventsIngested(e.count));
-  return metrics;
-}
-
-/**
- * Written once everything armed at boot, maintenance timers included, is in place: a waiting
- * `daemon start` (and a test) reads this file as "ready". Then systemd is told READY=1.
- */
-async function announceReady(
-  paths: Config['paths'],
-  startedAt: number,
-  listeners: Listeners,
-  log: Logger,
-  cleanup: Cleanup,
-): Promise<Notifier> {
-  writeState(paths.state, {
-    pid: process.pid,
-    version: BUILD.version,
-    git_sha: BUILD.gitSha,
-    started_at: new Date(startedAt).toISOString(),
-    socket: paths.socket,
-    http_port: listeners.tcp?.port ?? null,
-  });
-  cleanup.unshift(() => removeState(paths.state));
-  log.info({ socket: paths.socket, http: listeners.tcp, bootMs: Date.now() - startedAt }, 'daemon ready');
-  const notifier = createNotifier(process.env);
-  await notifier.send('READY=1', `MAINPID=${process.pid}`, 'STATUS=ready');
-  return notifier;
-}
-
-/**
- * A stray rejection is logged and the daemon keeps serving. An uncaught exception leaves state we
- * cannot trust: log it and exit non-zero so the service manager restarts us (Restart=on-failure).
- */
-function installCrashHandlers(log: Logger): void {
-  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
-  process.on('uncaughtException', (err) => {
-    log.fatal({ err }, 'uncaught exception; exiting for the service manager to restart');
-    process.exit(1);
-  });
-}
-
-function storeAnswers(db: Db): boolean {
-  try {
-    sql(db, 'SELECT 1').get();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function runCleanup(steps: Array<() => void | Promise<void>>, log?: Logger): Promise<void> {
