@@ -9,7 +9,7 @@ import type { OutboxFiles } from '../router/outbox-files.js';
 import { WorkspaceAccessError, readWorkspaceBytes } from '../sessions/workspace-fs.js';
 import type { Stores } from '../store/store.js';
 import type { Caller } from '../tools/identity.js';
-import { ToolRefusal } from '../tools/tools.js';
+import { ToolRefusal } from '../tools/refusal.js';
 
 const PHOTO_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;

@@ -12,6 +12,7 @@ import type { GroupsRepo } from '../store/groups-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { TaskRow, TasksRepo } from '../store/tasks-repo.js';
 import type { Caller } from './identity.js';
+import { ToolRefusal } from './refusal.js';
 import { GROUP_FOLDER_RE, reservedFolder } from '../config/paths.js';
 import { parseDuration } from '../config/duration.js';
 
@@ -35,9 +36,6 @@ export type ToolDeps = {
    */
   readonly sendFile?: (caller: Caller, path: string, caption: string | undefined) => Promise<string>;
 };
-
-/** A refusal a dependency raises; its message is what the agent reads. */
-export class ToolRefusal extends Error {}
 
 class Refused extends Error {}
 
