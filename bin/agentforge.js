@@ -17,5 +17,6 @@ const { enableCompileCache } = await import('node:module');
 enableCompileCache?.(
   process.env.NODE_COMPILE_CACHE ?? new URL('../node_modules/.cache/agentforge', import.meta.url).pathname,
 );
-const { main } = await import('../dist/cli/main.js');
+// The command line and the daemon, bundled by scripts/build-bundle.mjs (`npm run build`).
+const { main } = await import('../dist/bundle/main.js');
 process.exitCode = await main(process.argv);

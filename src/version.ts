@@ -1,8 +1,9 @@
 /**
  * Version and git sha, embedded at build time by scripts/build-info.mjs into dist/build-info.json.
- * Running from source (tests) falls back to package.json and "unknown".
+ * Without a build (dist/build-info.json missing) it falls back to package.json and "unknown".
  */
 import { readFileSync } from 'node:fs';
+import { BUILD_INFO, PACKAGE_JSON } from './install-paths.js';
 
 export type BuildInfo = {
   readonly version: string;
@@ -10,16 +11,16 @@ export type BuildInfo = {
   readonly builtAt: string | null;
 };
 
-function readJson(url: URL): Record<string, unknown> | undefined {
+function readJson(path: string): Record<string, unknown> | undefined {
   try {
-    return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }
 }
 
 function load(): BuildInfo {
-  const built = readJson(new URL('./build-info.json', import.meta.url));
+  const built = readJson(BUILD_INFO);
   if (built && typeof built['version'] === 'string' && typeof built['gitSha'] === 'string') {
     return {
       version: built['version'],
@@ -27,7 +28,7 @@ function load(): BuildInfo {
       builtAt: typeof built['builtAt'] === 'string' ? built['builtAt'] : null,
     };
   }
-  const pkg = readJson(new URL('../package.json', import.meta.url));
+  const pkg = readJson(PACKAGE_JSON);
   return {
     version: typeof pkg?.['version'] === 'string' ? pkg['version'] : '0.0.0',
     gitSha: 'unknown',

@@ -53,7 +53,13 @@ export const DASHBOARD_CSP = {
 
 export function dashboardStatic(
   app: Hono,
-  deps: { logins: DashboardLogins; dir: string; assets: ReadonlyMap<string, Asset>; version: string },
+  deps: {
+    logins: DashboardLogins;
+    dir: string;
+    /** Read (and compressed) on the first page asked for: a daemon nobody browses never holds them. */
+    assets: () => ReadonlyMap<string, Asset>;
+    version: string;
+  },
 ): void {
   const headers = secureHeaders({
     contentSecurityPolicy: DASHBOARD_CSP,
@@ -67,14 +73,14 @@ export function dashboardStatic(
   app.get('/', (c) => {
     const s = sessionOf(c, deps.logins);
     if (s === undefined) return c.redirect('/login', 302);
-    if (!deps.assets.has('app.js')) return c.html(notBuiltPage(deps.dir), 503);
+    if (!deps.assets().has('app.js')) return c.html(notBuiltPage(deps.dir), 503);
     c.header('cache-control', 'no-store');
     return c.html(appShell(s.csrf, deps.version));
   });
 
   app.get('/assets/:name', (c) => {
     const name = c.req.param('name');
-    const asset = deps.assets.get(name);
+    const asset = deps.assets().get(name);
     if (!PUBLIC_ASSETS.has(name) && sessionOf(c, deps.logins) === undefined)
       return c.json(
         { error: { code: 'unauthorized', message: 'log in first: agentforge dashboard prints a link' } },

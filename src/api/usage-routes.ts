@@ -14,7 +14,7 @@ export type UsageRouteDeps = {
   readonly report: (f: { group?: string; agent?: string; sinceDay?: string }) => UsageReport['rows'];
   /** The local day (scheduler time zone) of a moment. */
   readonly dayOf: (at: number) => string;
-  readonly timezone: string;
+  readonly timezone: () => string;
   /** Continues every paused soft budget of the group or agent; the descriptions of what changed. */
   readonly continueHeld: (scope: 'group' | 'agent', name: string) => string[];
 };
@@ -43,7 +43,7 @@ export function usageRoutes(api: Hono, deps: UsageRouteDeps): void {
     const agent = c.req.query('agent') || undefined;
     const body: UsageReport = {
       since: sinceDay ?? null,
-      timezone: deps.timezone,
+      timezone: deps.timezone(),
       rows: deps.report({ group, agent, sinceDay }),
     };
     return c.json(body);

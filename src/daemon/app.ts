@@ -44,7 +44,8 @@ export type AppParts = {
   readonly folderInUse: (folder: string) => boolean;
   readonly metrics: Metrics | undefined;
   readonly budgets: Budgets;
-  readonly timezone: string;
+  /** The scheduler's zone, resolved on first use (see main.ts). */
+  readonly timezone: () => string;
   readonly log: Logger;
   readonly logTap: LogTap;
 };
@@ -135,7 +136,7 @@ export function buildApp(p: AppParts): Hono {
             currency: r.currency,
             estimated: r.estimated,
           })),
-        dayOf: (at) => periodKeys(at, p.timezone).day,
+        dayOf: (at) => periodKeys(at, p.timezone()).day,
         timezone: p.timezone,
         continueHeld: (scope, name) => {
           const done = p.budgets.book.operatorContinue(scope, name, 'operator');

@@ -34,14 +34,23 @@ export function createBudgets(deps: {
   stores: Stores;
   config: Config;
   supervisor: Supervisor;
-  timezone: string;
+  /** Read when first needed: resolving the system's zone loads ICU's data (~8 MB, ~25 ms). */
+  timezone: () => string;
   log: Logger;
 }): Budgets {
   const { stores, config, supervisor, timezone, log } = deps;
-  const recorder = new UsageRecorder(stores.usage, config, timezone);
-  const book = new BudgetBook({ usage: stores.usage, holds: stores.holds, config, timezone });
+  let recorder: UsageRecorder | undefined;
+  const book = new BudgetBook({
+    usage: stores.usage,
+    holds: stores.holds,
+    config,
+    get timezone() {
+      return timezone();
+    },
+  });
   const listeners: Array<(u: RecordedUsage) => void> = [];
   supervisor.on('usage', (e) => {
+    recorder ??= new UsageRecorder(stores.usage, config, timezone());
     const recorded = recorder.record({
       sessionId: e.sessionId,
       acpSessionId: e.acpSessionId,
@@ -80,8 +89,9 @@ export function createBudgets(deps: {
     onRollover(kick) {
       if (config.budgets.limits.length === 0) return;
       // croner keeps one timer, re-armed in the zone's wall clock (DST-safe); unref'd: it must not hold the process.
-      cron = new Cron('0 0 * * *', { timezone, unref: true }, () => {
-        log.info({ timezone }, 'budget period rolled over; waiting groups are checked again');
+      const zone = timezone();
+      cron = new Cron('0 0 * * *', { timezone: zone, unref: true }, () => {
+        log.info({ timezone: zone }, 'budget period rolled over; waiting groups are checked again');
         kick();
       });
     },

@@ -3,7 +3,6 @@
  * its assets from dist/web, and the routes only the dashboard needed first (deliveries, logs,
  * backups). Each of those routes is an ordinary /api call the CLI can make too.
  */
-import { fileURLToPath } from 'node:url';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { backupRoutes } from '../api/backups-routes.js';
 import { apiAuth, dashboardApiRoutes, DashboardLogins, loginRoutes } from '../api/dashboard-auth.js';
@@ -12,11 +11,9 @@ import { deliveryRoutes } from '../api/deliveries-routes.js';
 import { logRoutes } from '../api/logs-routes.js';
 import { createBackup, listBackups, pruneBackups } from '../ops/backup.js';
 import { verifyBackup } from '../ops/restore.js';
+import { WEB_DIR } from '../install-paths.js';
 import { BUILD } from '../version.js';
 import type { AppParts } from './app.js';
-
-/** dist/web beside dist/daemon: written by `npm run build` (scripts/build-web.mjs). */
-export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
 
 /** The address a browser on this machine opens; null when there is no dashboard to open. */
 export function dashboardBaseUrl(host: string, port: number | null, enabled: boolean): string | null {
@@ -40,8 +37,14 @@ export function dashboardParts(p: AppParts): {
     auth: (bearer) => apiAuth(bearer, logins),
     pages: (app) => {
       if (!config.dashboard.enabled) return;
+      let assets: ReturnType<typeof loadAssets> | undefined;
       // First: it installs the security headers (CSP …) that the login page needs as well.
-      dashboardStatic(app, { logins, dir: WEB_DIR, assets: loadAssets(WEB_DIR), version: BUILD.gitSha });
+      dashboardStatic(app, {
+        logins,
+        dir: WEB_DIR,
+        assets: () => (assets ??= loadAssets(WEB_DIR)),
+        version: BUILD.gitSha,
+      });
       loginRoutes(app, logins);
     },
     routes: (api) => {

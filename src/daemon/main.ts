@@ -160,7 +160,7 @@ async function boot(
     stores,
     config,
     supervisor,
-    timezone: timezone(),
+    timezone,
     log: root.log.child({ component: 'budgets' }),
   });
   const chat = await createChat({
@@ -210,7 +210,7 @@ async function boot(
       folderInUse,
       metrics,
       budgets,
-      timezone: timezone(),
+      timezone,
       log: root.log.child({ component: 'api' }),
       logTap: root.tap,
     }),

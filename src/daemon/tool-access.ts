@@ -3,17 +3,16 @@
  * tokens that say who calls. Built before the supervisor, which asks it for each session's MCP
  * servers; what a call does is recorded into the caller's event log by whoever subscribes.
  */
-import { fileURLToPath } from 'node:url';
 import type { AgentCapabilities, McpServer } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import type { TaskService } from '../scheduler/tasks.js';
 import type { OutboxFiles } from '../router/outbox-files.js';
 import type { Stores } from '../store/store.js';
+import { DAEMON_BIN } from '../install-paths.js';
 import { sendFileTool } from './send-file.js';
 import { serveTools, type ToolEndpoint } from '../tools/http.js';
 import { ToolRateLimit, ToolTokens, type Caller } from '../tools/identity.js';
 
-const BIN = fileURLToPath(new URL('../../bin/agentforge.js', import.meta.url));
 /** Tool arguments as recorded: whole when small, else a marked excerpt (the body limit is 1 MiB). */
 const MAX_RECORDED_ARGS = 4096;
 export const TOOL_CALLS_PER_MINUTE = 60;
@@ -116,7 +115,7 @@ export async function createToolAccess(deps: {
         {
           name: 'agentforge',
           command: process.execPath,
-          args: [BIN, 'mcp-bridge'],
+          args: [DAEMON_BIN, 'mcp-bridge'],
           env: [
             { name: 'AGENTFORGE_MCP_URL', value: endpoint.url },
             { name: 'AGENTFORGE_MCP_TOKEN', value: token },

@@ -2,13 +2,13 @@
  * Agent definitions: config's `[agents.NAME]` with presets filled in, plus the bundled demo agent,
  * which is always available and is the default when no other agent is marked default.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/load.js';
 import type { SecretRef } from '../config/secrets.js';
 import type { ModeChoice } from './acp/client.js';
 import { PRESETS } from './presets.js';
+import { DEMO_AGENT } from '../install-paths.js';
 
 export type PermissionMode = 'approve-reads' | 'approve-all' | 'deny-all' | 'ask';
 
@@ -49,11 +49,9 @@ export type AgentSpec = {
   readonly warnings: readonly string[];
 };
 
+/** The compiled demo agent (also under the test runner, which runs src/). */
 export function demoAgentPath(): string {
-  const built = fileURLToPath(new URL('../demo-agent/main.js', import.meta.url));
-  if (existsSync(built)) return built;
-  // Running from src/ under the test runner: use the compiled copy.
-  return built.replace(`${'/'}src${'/'}`, `${'/'}dist${'/'}`);
+  return DEMO_AGENT;
 }
 
 function presetCommand(preset: string): { command: string; args: readonly string[] } {

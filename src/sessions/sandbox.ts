@@ -10,9 +10,9 @@
  */
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sandboxPathProblem, within, type SandboxGuard } from '../config/sandbox-paths.js';
 import { resolveCommand } from './agents.js';
+import { DAEMON_BIN } from '../install-paths.js';
 
 /** Shown read-only as they are; symlinks (merged /usr) are recreated as symlinks. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
@@ -22,7 +22,6 @@ const MASKED_FILES = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshad
 const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'];
 
 /** AgentForge's own install (bin/ and dist/ and node_modules), for `agentforge mcp-bridge`. */
-export const DAEMON_BIN = fileURLToPath(new URL('../../bin/agentforge.js', import.meta.url));
 
 export type SandboxPlan = {
   readonly bwrap: string;

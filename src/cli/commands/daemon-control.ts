@@ -5,18 +5,16 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HomePaths } from '../../config/paths.js';
 import { lockHolder } from '../../instance/lock.js';
 import { readState } from '../../instance/state-file.js';
+import { DAEMON_BIN } from '../../install-paths.js';
 import { udsRequest } from '../../net/uds-http.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 export const START_WAIT_MS = 30_000;
 const POLL_MS = 50;
-
-const BIN = fileURLToPath(new URL('../../../bin/agentforge.js', import.meta.url));
 
 export async function startDetached(
   paths: HomePaths,
@@ -25,7 +23,7 @@ export async function startDetached(
 ): Promise<number> {
   mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
   const fd = openSync(paths.logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [BIN, 'daemon', 'start', '--foreground'], {
+  const child = spawn(process.execPath, [DAEMON_BIN, 'daemon', 'start', '--foreground'], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: { ...env, AGENTFORGE_HOME: paths.home },

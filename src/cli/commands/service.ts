@@ -2,14 +2,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { renderUnit, serviceMemoryMb, unitPath, type ServiceScope } from '../../ops/service.js';
+import { DAEMON_BIN } from '../../install-paths.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/agentforge.js', import.meta.url));
 type ScopeOpts = { user?: boolean; system?: boolean };
 
 function scopeOf(o: ScopeOpts): ServiceScope {
@@ -37,7 +36,7 @@ async function unitFor(c: Ctx, scope: ServiceScope): Promise<string> {
   return renderUnit({
     scope,
     nodePath: process.execPath,
-    binPath: BIN,
+    binPath: DAEMON_BIN,
     home: c.home,
     shutdownTimeoutMs: config.daemon.shutdown_timeout,
     memoryMaxMb: serviceMemoryMb(config.limits.max_concurrent_agents, config.limits.agent_memory_mb),
