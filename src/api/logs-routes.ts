@@ -4,9 +4,9 @@
  * composition root. The CLI reads the file itself (`agentforge logs [-f]`), daemon up or down.
  */
 import type { Context, Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { ApiError } from './errors.js';
+import { pumpSSE } from './sse.js';
 
 export type FeedLine = {
   readonly seq: number;
@@ -59,37 +59,9 @@ export function logRoutes(api: Hono, feed: LogFeed): void {
 }
 
 function streamLines(c: Context, feed: LogFeed, after: number, keep: (l: FeedLine) => boolean): Response {
-  return streamSSE(c, async (stream) => {
-    let last = after;
-    const queue: FeedLine[] = [];
-    let wake: (() => void) | undefined;
-    let closed = false;
-    // Subscribed before the backlog is read: nothing falls in between; seq drops the overlap.
-    const unwatch = feed.watch((l) => {
-      queue.push(l);
-      wake?.();
-    });
-    stream.onAbort(() => {
-      closed = true;
-      wake?.();
-    });
-    const send = async (l: FeedLine): Promise<void> => {
-      if (l.seq <= last) return;
-      last = l.seq;
-      if (keep(l)) await stream.writeSSE({ id: String(l.seq), event: 'log', data: JSON.stringify(l) });
-    };
-    try {
-      for (const l of feed.read(last, Number.MAX_SAFE_INTEGER).slice(-500)) await send(l);
-      while (!closed) {
-        while (queue.length > 0 && !closed) await send(queue.shift() as FeedLine);
-        if (closed) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-    } finally {
-      unwatch();
-    }
+  return pumpSSE<FeedLine>(c, after, {
+    watch: (push) => feed.watch((l) => push([l])),
+    backlog: (last) => [feed.read(last(), Number.MAX_SAFE_INTEGER).slice(-500)],
+    message: (l) => (keep(l) ? { id: String(l.seq), event: 'log', data: JSON.stringify(l) } : undefined),
   });
 }

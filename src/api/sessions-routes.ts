@@ -5,13 +5,13 @@
 import type { SessionDetail, SessionEventInfo, SessionListItem } from '../contract.js';
 import { permissionInfo, sessionInfo } from './dto.js';
 import type { Context, Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { SessionError, SessionRequestError } from '../sessions/errors.js';
 import { EventLogBusyError, type EventLog, type SessionEvent } from '../sessions/event-log.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import { ApiError } from './errors.js';
 import { parseBody } from './body.js';
+import { pumpSSE } from './sse.js';
 
 const newSession = z.strictObject({
   agent: z.string().min(1).optional(),
@@ -177,40 +177,11 @@ function unlessBusy<T>(read: () => T): T {
 }
 
 function streamEvents(c: Context, log: EventLog, after: number): Response {
-  return streamSSE(c, async (stream) => {
-    let last = after;
-    const queue: SessionEvent[] = [];
-    let wake: (() => void) | undefined;
-    let closed = false;
-    const unwatch = log.watch((batch) => {
-      queue.push(...batch);
-      wake?.();
-    });
-    stream.onAbort(() => {
-      closed = true;
-      wake?.();
-    });
-    const send = async (e: SessionEvent): Promise<void> => {
-      if (e.seq <= last) return;
-      await stream.writeSSE({ id: String(e.seq), event: e.kind, data: JSON.stringify(e) });
-      last = e.seq;
-    };
-    try {
-      // Subscribed first, then the backlog: an event committed in between is in the queue, and
-      // the seq check drops the copies that appear in both.
-      for (let rows = log.read(last, 500); rows.length > 0 && !closed; rows = log.read(last, 500)) {
-        for (const e of rows) await send(e);
-      }
-      while (!closed) {
-        while (queue.length > 0 && !closed) await send(queue.shift() as SessionEvent);
-        if (closed) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-    } finally {
-      unwatch();
-    }
+  return pumpSSE<SessionEvent>(c, after, {
+    watch: (push) => log.watch(push),
+    backlog: function* (last) {
+      for (let rows = log.read(last(), 500); rows.length > 0; rows = log.read(last(), 500)) yield rows;
+    },
+    message: (e) => ({ id: String(e.seq), event: e.kind, data: JSON.stringify(e) }),
   });
 }

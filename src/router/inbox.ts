@@ -3,51 +3,24 @@
  * users become their own group on first contact; unknown users get a pairing code (dm_policy
  * `pairing`) and nothing reaches an agent. Group chats must be registered; there, messages that do
  * not trigger the agent are kept as context. The whole batch is stored in one transaction.
- * `approve <id>` / `deny <id>` answers a permission request, but only from an approver, and only
- * once the message is stored (a redelivered copy is a duplicate and does nothing).
+ * `approve <id>` / `deny <id>`, a budget question's `continue` / `stop` and chat commands are for
+ * the daemon (daemon-messages.ts): stored too, but acted on only once the batch has committed.
  */
-import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
 import type { GroupRow, GroupsRepo } from '../store/groups-repo.js';
 import type { MessagesRepo } from '../store/messages-repo.js';
-import type { OutboxRepo } from '../store/outbox-repo.js';
 import { MAX_PENDING_CODES, type PairingRepo } from '../store/pairing-repo.js';
 import { routePress, type ActionHandler } from './button-actions.js';
-import { parseCommand, runCommand, type Command, type CommandPort } from './chat-commands.js';
-import type { BudgetChat, ButtonPress, InboundMessage, InboundSink, PressAnswer } from './ports.js';
-
-/** `approve pk7m2qx` / `deny pk7m2qx`; the id's shape is REQUEST_ID_RE (sessions/request-ids.ts). */
-const APPROVAL_RE = /^\s*(approve|deny)\s+(p[a-km-np-z2-9]{6})\s*$/i;
-/** An approver's answer to a budget question (only while one waits in the chat). */
-const BUDGET_ANSWER_RE = /^\s*(continue|stop)\s*[.!]?\s*$/i;
-/** Refusals told to non-approvers, remembered so a flood of answers is not a flood of replies. */
-const TOLD_REFUSED_MAX = 1_000;
-
-/** An approval message that was stored; it is acted on after the batch commits. */
-type Answer = {
-  readonly m: InboundMessage;
-  readonly group: GroupRow;
-  readonly id: string;
-  readonly allow: boolean;
-};
-
-/** A typed `continue` / `stop` to a budget question, acted on after the batch commits like an approval. */
-type BudgetAnswer = {
-  readonly m: InboundMessage;
-  readonly group: GroupRow;
-  readonly decision: 'continue' | 'stop';
-};
-
-/** What stored messages ask the daemon to do once the batch is committed. */
-type Deferred = { readonly answers: Answer[]; readonly commands: Command[]; readonly budget: BudgetAnswer[] };
+import { DaemonMessages, type DaemonMessagesDeps, type Deferred } from './daemon-messages.js';
+import type { ButtonPress, InboundMessage, InboundSink, PressAnswer } from './ports.js';
 
 export type DmPolicy = 'pairing' | 'allowlist' | 'disabled';
 
-export type InboxDeps = {
+/** The outbox, log, clock and the ports that answers and commands use are DaemonMessagesDeps'. */
+export type InboxDeps = DaemonMessagesDeps & {
   readonly db: Db;
   readonly groups: GroupsRepo;
   readonly messages: MessagesRepo;
-  readonly outbox: OutboxRepo;
   readonly pairing: PairingRepo;
   readonly dmPolicy: DmPolicy;
   /** User ids or usernames (without @) always allowed to DM. */
@@ -55,25 +28,10 @@ export type InboxDeps = {
   /** Default trigger word in groups, e.g. "@Andy"; the bot's own @mention always works too. */
   readonly trigger: () => string | null;
   readonly onQueued: (groups: ReadonlySet<string>) => void;
-  readonly log: Logger;
-  readonly now?: () => number;
-  /**
-   * Answers a pending permission request of the group's agent for `decidedBy` (e.g.
-   * `telegram:12345`); false when none of this group's requests matches.
-   */
-  readonly approvals?: (groupFolder: string, requestId: string, allow: boolean, decidedBy: string) => boolean;
-  /** Whether this sender may answer permission requests (`[channels.telegram] approvers`). */
-  readonly isApprover?: (channel: string, senderId: string) => boolean;
-  /** `/stop`, `/new`, `/status` (chat-commands.ts); without it they are ordinary messages. */
-  readonly commands?: CommandPort;
-  /** The bot's own @name, so `/stop@other_bot` is left to the other bot. */
-  readonly botMention?: () => string | null;
   /** What button presses do, by action kind (button-actions.ts). */
   readonly actions?: ReadonlyMap<string, ActionHandler>;
   /** Keeps a rejected message for the operator to inspect (logs/quarantine/). */
   readonly quarantine?: (source: string, reason: string, payload: unknown) => void;
-  /** Budget questions answered by a typed `continue` / `stop`; with none, both are ordinary messages. */
-  readonly budget?: BudgetChat;
 };
 
 export type InboxStats = {
@@ -113,8 +71,10 @@ export class Inbox implements InboundSink {
   readonly stats: InboxStats = { accepted: 0, duplicates: 0, ignored: 0, pairingCodes: 0, rejected: 0 };
   #pairingFullWarned = false;
   readonly #toldAbout = new Set<string>();
-  readonly #toldRefused = new Set<string>();
-  constructor(private readonly deps: InboxDeps) {}
+  readonly #forDaemon: DaemonMessages;
+  constructor(private readonly deps: InboxDeps) {
+    this.#forDaemon = new DaemonMessages(deps);
+  }
 
   accept(batch: readonly InboundMessage[]): void {
     const queued = new Set<string>();
@@ -126,9 +86,7 @@ export class Inbox implements InboundSink {
     })();
     // Only now, with the messages durably stored (so a redelivered copy is known as one), do the
     // answers act: an agent told "allow" cannot be told otherwise by a rolled-back transaction.
-    for (const a of later.answers) this.#answer(a);
-    for (const c of later.commands) this.#command(c);
-    for (const b of later.budget) this.#budgetAnswer(b);
+    this.#forDaemon.act(later);
     queued.delete('');
     if (queued.size > 0) this.deps.onQueued(queued);
   }
@@ -232,14 +190,9 @@ export class Inbox implements InboundSink {
       }
       triggered = group.is_main === 1 || m.mentionsBot || m.replyToBot || this.#hasTrigger(group, m.text);
     }
-    // "approve <id>" / "deny <id>" answers a permission request the agent put to this chat. It is
-    // kept as context and starts no turn, whoever sent it: it is never an instruction to the agent.
-    const approval = APPROVAL_RE.exec(m.text);
-    const command =
-      this.deps.commands === undefined ? undefined : parseCommand(m.text, this.deps.botMention?.() ?? null);
-    // `continue` / `stop` answer a budget question only while one waits; like approvals they are
-    // kept as context and start no turn.
-    const budget = this.#budgetDecisionOf(m.text, group);
+    // A message for the daemon is kept as context and starts no turn, whoever sent it: it is never
+    // an instruction to the agent.
+    const request = this.#forDaemon.requestOf(m, group);
     const stored = this.deps.messages.insert({
       channel: m.channel,
       chatId: m.chatId,
@@ -249,7 +202,7 @@ export class Inbox implements InboundSink {
       senderName: m.senderName,
       text: m.text,
       ts: m.ts,
-      triggered: triggered && approval === null && command === undefined && budget === undefined,
+      triggered: triggered && request === undefined,
       thread: m.thread ?? null,
       details: m.details == null ? null : JSON.stringify(m.details),
       attachments: m.files,
@@ -259,125 +212,11 @@ export class Inbox implements InboundSink {
       return 'duplicate';
     }
     this.stats.accepted++;
-    if (budget !== undefined) {
-      later.budget.push({ m, group, decision: budget });
-      return 'answer';
-    }
-    if (command !== undefined) {
-      const approver = this.deps.isApprover?.(m.channel, m.senderId) === true;
-      later.commands.push({ name: command, m, group, approver });
-      return 'answer';
-    }
-    if (approval !== null) {
-      later.answers.push({
-        m,
-        group,
-        id: approval[2]!.toLowerCase(),
-        allow: approval[1]!.toLowerCase() === 'approve',
-      });
+    if (request !== undefined) {
+      this.#forDaemon.defer(later, m, group, request);
       return 'answer';
     }
     return triggered ? 'queued' : 'context';
-  }
-
-  #budgetDecisionOf(text: string, group: GroupRow): 'continue' | 'stop' | undefined {
-    const answer = BUDGET_ANSWER_RE.exec(text);
-    if (answer === null || this.deps.budget?.asking({ folder: group.folder, agent: group.agent }) !== true)
-      return undefined;
-    return answer[1]!.toLowerCase() as 'continue' | 'stop';
-  }
-
-  /** Acts on a stored `continue` / `stop` (approvers only) and replies in the chat. */
-  #budgetAnswer({ m, group, decision }: BudgetAnswer): void {
-    const budget = this.deps.budget;
-    if (budget === undefined) return;
-    let text: string;
-    if (this.deps.isApprover?.(m.channel, m.senderId) !== true) {
-      this.deps.log.warn(
-        { group: group.folder, user: m.senderId, decision },
-        'budget answer from someone who is not an approver; ignored',
-      );
-      text =
-        "Not done: only the operator's approvers can answer the budget question; the messages still wait.";
-    } else {
-      text = budget.answer(
-        { folder: group.folder, agent: group.agent },
-        decision,
-        `${m.channel}:${m.senderId}`,
-      );
-      this.deps.log.info(
-        { group: group.folder, decision, by: m.senderId },
-        'budget question answered in the chat',
-      );
-    }
-    try {
-      this.deps.outbox.add(
-        { channel: m.channel, chatId: m.chatId, groupFolder: group.folder, source: 'system', text },
-        this.#now(),
-      );
-    } catch (err) {
-      this.deps.log.error({ err, group: group.folder }, 'could not queue the budget reply');
-    }
-  }
-
-  /** Runs one stored command and queues its reply (in a group, as a reply to the command). */
-  #command(c: Command): void {
-    const port = this.deps.commands;
-    if (port === undefined) return;
-    try {
-      const text = runCommand(c, port);
-      this.deps.log.info({ group: c.group.folder, command: c.name, user: c.m.senderId }, 'chat command');
-      this.deps.outbox.add(
-        {
-          channel: c.m.channel,
-          chatId: c.m.chatId,
-          groupFolder: c.group.folder,
-          source: 'system',
-          text,
-          replyTo: c.m.chatType === 'private' ? null : c.m.messageId,
-        },
-        this.#now(),
-      );
-    } catch (err) {
-      this.deps.log.error({ err, group: c.group.folder, command: c.name }, 'chat command failed');
-    }
-  }
-
-  /** Acts on one stored approval message; true when it put a reply in the outbox. */
-  #answer({ m, group, id, allow }: Answer): boolean {
-    const who = `${m.channel}:${m.senderId}`;
-    let text: string;
-    if (this.deps.isApprover?.(m.channel, m.senderId) !== true) {
-      this.deps.log.warn(
-        { group: group.folder, user: m.senderId, request: id },
-        'permission answer from someone who is not an approver; ignored',
-      );
-      // One reply per sender and request: enough to explain, too little to spam the chat with.
-      const key = `${m.channel}\n${m.chatId}\n${m.senderId}\n${id}`;
-      if (this.#toldRefused.has(key)) return false;
-      if (this.#toldRefused.size >= TOLD_REFUSED_MAX) this.#toldRefused.clear();
-      this.#toldRefused.add(key);
-      text = `Not done: only the operator's approvers can answer permission requests, and ${id} is unchanged.`;
-    } else if (this.deps.approvals?.(group.folder, id, allow, who) === true) {
-      this.deps.log.info(
-        { group: group.folder, request: id, allow, by: who },
-        'permission answered in the chat',
-      );
-      text = `${allow ? 'Approved' : 'Denied'} ${id}.`;
-    } else {
-      text = `There is no pending request ${id} in this chat: it was answered, it expired, or it is not this chat's.`;
-    }
-    try {
-      this.deps.outbox.add(
-        { channel: m.channel, chatId: m.chatId, groupFolder: group.folder, source: 'system', text },
-        this.#now(),
-      );
-      return true;
-    } catch (err) {
-      // The answer itself is done and recorded in the session's event log; only the notice is lost.
-      this.deps.log.error({ err, group: group.folder, request: id }, 'could not queue the answer notice');
-      return false;
-    }
   }
 
   #mayDm(m: InboundMessage): boolean {

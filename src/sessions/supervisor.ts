@@ -10,18 +10,16 @@ import type { AgentCapabilities, McpServer } from '@agentclientprotocol/sdk';
 import type { Logger } from 'pino';
 import type { SessionsRepo, SessionRow } from '../store/sessions-repo.js';
 import type { AgentSpec } from './agents.js';
-import type { LiveAgent, ResumeFailure } from './acp/client.js';
+import type { LiveAgent } from './acp/client.js';
 import { killGroup, orphanGroupAlive } from './acp/process.js';
 import { ensureWorkspace } from './workspace-setup.js';
 import { SessionError, SessionRequestError } from './errors.js';
 import { memoryCapMethod, type MemoryCapMethod } from './memory-watch.js';
-import { DEFAULT_ASK_TIMEOUT_MS } from './permissions.js';
 import { EventLog } from './event-log.js';
 import { Redactor } from './redact.js';
 import { RequestIds } from './request-ids.js';
-import { agentHooks } from './agent-hooks.js';
 import { SupervisorEvents, type SupervisorEventMap } from './supervisor-events.js';
-import { agentLaunch, asSandboxFailure } from './acp/launch.js';
+import { resumeFailed, startSessionAgent } from './agent-start.js';
 import { Session } from './session.js';
 import { AgentSlots } from './slots.js';
 import type { SandboxGuard } from '../config/sandbox-paths.js';
@@ -172,7 +170,8 @@ export class Supervisor {
         slots: this.slots,
         log: this.deps.log,
         start: (s) => this.#start(s, spec),
-        resumeFailed: (s, failure, previous) => this.#resumeFailed(s, failure, previous),
+        resumeFailed: (s, failure, previous) =>
+          resumeFailed(s, failure, previous, { repo: this.deps.repo, bus: this.#bus }),
         maxQueue: this.deps.maxQueue,
         requestIds: this.#requestIds,
       },
@@ -310,27 +309,6 @@ export class Supervisor {
     return false;
   }
 
-  #resumeFailed(s: Session, failure: ResumeFailure, previousAcpSession: string | null): void {
-    const now = Date.now();
-    if (s.live !== undefined) this.deps.repo.setAcpSession(s.id, s.live.acpSessionId, now);
-    s.events.append('resume_failed', {
-      previous_acp_session: previousAcpSession,
-      message: failure.message,
-      data: failure.data,
-    });
-    s.log.warn(
-      { session: s.id, err: failure.message },
-      'agent could not resume its earlier session; started fresh',
-    );
-    const row = s.row;
-    this.#bus.emit('resume-failed', {
-      sessionId: s.id,
-      group: row.group_folder,
-      agent: row.agent,
-      reason: failure.message,
-    });
-  }
-
   async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
     // The background probe, not a second synchronous one, when the first agent starts right after boot.
     const probe = await this.#sandboxProbed;
@@ -342,63 +320,13 @@ export class Supervisor {
         `agent ${spec.name} is no longer configured; add [agents.${spec.name}] back or start a new session`,
       );
     }
-    const launch = agentLaunch(spec, {
-      env: this.deps.env,
-      agentsDir: this.deps.agentsDir,
-      workspace: s.row.workspace,
+    const row = s.row;
+    const live = await startSessionAgent(s, spec, {
+      ...this.deps,
+      bus: this.#bus,
       probe: this.#sandboxProbe ?? probe,
-      guard: this.deps.sandboxGuard,
       memoryCap: this.memoryCap,
     });
-    const redact = s.redact ?? new Redactor();
-    redact.set(launch.secrets);
-    const row = s.row;
-    const cmd = launch;
-    const { events, log } = s;
-    // The ACP SDK loads with the first agent: an idle daemon does not pay its memory.
-    const { startAgent } = await import('./acp/client.js');
-    const live = await asSandboxFailure(
-      launch.sandboxed,
-      () => s.stderrTail,
-      startAgent({
-        command: cmd.command,
-        args: cmd.args,
-        cwd: row.workspace,
-        env: launch.env,
-        resumeAcpSessionId: row.acp_session_id,
-        mode: spec.mode,
-        clientFs: spec.clientFs,
-        mcpServers: (caps) => this.deps.mcpServersFor?.(s.id, caps) ?? [],
-        hooks: agentHooks(s, spec, {
-          redact,
-          repo: this.deps.repo,
-          askTimeoutMs: this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
-          quarantine: this.deps.quarantine,
-          bus: this.#bus,
-        }),
-      }),
-    );
-    const now = Date.now();
-    this.deps.repo.recordProcess(
-      s.id,
-      { pid: live.proc.pid, pgid: live.proc.pgid, startTime: live.proc.startTime },
-      now,
-    );
-    if (live.acpSessionId !== row.acp_session_id) this.deps.repo.setAcpSession(s.id, live.acpSessionId, now);
-    events.append('process', {
-      event: 'started',
-      pid: live.proc.pid,
-      resumed: live.resumed,
-      agent: live.init.agentInfo?.name ?? spec.name,
-      capabilities: live.init.agentCapabilities ?? {},
-      mode: live.modes.current,
-      modes: live.modes.available,
-    });
-    log.info(
-      { session: s.id, pid: live.proc.pid, resumed: live.resumed, mode: live.modes.current },
-      'agent started',
-    );
-    if (live.resumeFailure !== undefined) this.#resumeFailed(s, live.resumeFailure, row.acp_session_id);
     void live.proc.exited.then(() => {
       this.#bus.emit('agent-stopped', { sessionId: s.id, group: row.group_folder, agent: row.agent });
       // After the session's own exit handling (same tick, registered first) has run.
