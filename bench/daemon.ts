@@ -53,6 +53,27 @@ export async function coldStart(
   };
 }
 
+/**
+ * What Node itself takes, idle, as the daemon's RSS is read: bare, and with what no daemon of ours
+ * can do without, an HTTP server and the Web Response class (Hono's node adapter takes Request and
+ * Response from undici at import, and Node loads undici whole). The target is judged against these.
+ */
+export async function nodeFloors(): Promise<{ bareMb: number; httpMb: number }> {
+  const measure = async (code: string): Promise<number> => {
+    const child = spawn(process.execPath, ['-e', `${code}; setInterval(() => {}, 1e9)`], { stdio: 'ignore' });
+    try {
+      await sleep(1_500);
+      return round(rssMb(child.pid as number), 1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  };
+  return {
+    bareMb: await measure('0'),
+    httpMb: await measure("new Response('x'); require('node:http').createServer().listen(0, '127.0.0.1')"),
+  };
+}
+
 export async function idle(
   seconds: number,
 ): Promise<{ rssMb: number; anonMb: number; wakeups: number; seconds: number }> {

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { chatFirstToken, coldStart, idle, statusLatency } from './daemon.js';
+import { chatFirstToken, coldStart, idle, nodeFloors, statusLatency } from './daemon.js';
 import { eventLogIngest, ingest } from './ingest.js';
 import { ROOT, round } from './lib.js';
 import { sandboxStartCost } from './sandbox.js';
@@ -88,6 +88,9 @@ if (section('idle')) {
   const idl = (raw['idl'] = await idle(quick ? 10 : 30));
   add(`idle RSS after ${idl.seconds} s`, idl.rssMb, 'MB', '≤ 70 MB', idl.rssMb <= 70);
   add('  of which private (RssAnon)', idl.anonMb, 'MB', '', true);
+  const floors = (raw['nodeFloors'] = await nodeFloors());
+  add('  bare Node, idle (a floor)', floors.bareMb, 'MB', '', true);
+  add('  Node + HTTP server + Response (the floor with Hono)', floors.httpMb, 'MB', '', true);
   add(`idle timer wakeups in ${idl.seconds} s`, idl.wakeups, 'count', '', true);
 }
 if (section('sessions')) {

@@ -140,12 +140,6 @@ async function boot(
   });
   supervisor.on('agent-stopped', ({ sessionId }) => tools.revoke(sessionId));
   tools.onRecord(({ sessionId, kind, data }) => supervisor.record(sessionId, kind, data));
-  // Probed once, in the background; an agent that falls back says so when known, in status and doctor.
-  void supervisor.sandboxesProbed().then((decisions) => {
-    for (const d of decisions)
-      if (!d.sandboxed && d.mode !== 'none')
-        log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
-  });
   // Recovery: agents a killed daemon left running are found by recorded pgid + start time.
   const orphans = supervisor.recoverOrphans();
   if (orphans > 0) log.warn({ orphans }, 'killed orphaned agent processes');
@@ -237,6 +231,13 @@ async function boot(
 
   // 6. Ready: the state file, READY=1 and the watchdog.
   const notifier = await announceReady(paths, startedAt, listeners, log, cleanup);
+  // Probed once, in the background after ready (its spawn blocked the boot); an agent that falls
+  // back says so when known, in status and doctor.
+  void supervisor.sandboxesProbed().then((decisions) => {
+    for (const d of decisions)
+      if (!d.sandboxed && d.mode !== 'none')
+        log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
+  });
   await opts.onReady?.().catch((err: unknown) => log.warn({ err }, 'the ready hook failed'));
   const queued = (): number => supervisor.queueDepth() + chat.queueDepth();
   const watchdogMs = watchdogIntervalMs(process.env);

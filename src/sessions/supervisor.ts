@@ -62,7 +62,7 @@ export class Supervisor {
   readonly #requestIds = new RequestIds();
   readonly memoryCap: MemoryCapMethod = memoryCapMethod();
   #sandboxProbe: SandboxProbe | undefined;
-  readonly #sandboxProbed: Promise<SandboxProbe>;
+  #sandboxProbed: Promise<SandboxProbe> | undefined;
   readonly #bus: SupervisorEvents;
   #closing = false;
 
@@ -70,16 +70,12 @@ export class Supervisor {
     this.#bus = new SupervisorEvents(deps.log);
     this.slots = new AgentSlots(deps.maxConcurrent, () => this.#evictIdle());
     this.#sandboxProbe = deps.sandboxProbe;
-    this.#sandboxProbed =
-      deps.sandboxProbe !== undefined
-        ? Promise.resolve(deps.sandboxProbe)
-        : probeSandboxAsync(deps.env).then((p) => (this.#sandboxProbe ??= p));
   }
 
   /**
-   * Whether bubblewrap runs here. Probed once, in the background from construction on (waiting
-   * for its child process was the largest part of the daemon's time to ready); whoever needs the
-   * answer before that finished probes synchronously, and both see the same cached answer.
+   * Whether bubblewrap runs here. Probed once, in the background (#probed: waiting for its child
+   * process was the largest part of the daemon's time to ready); whoever needs the answer before
+   * that finished probes synchronously, and both see the same cached answer.
    */
   get sandboxProbe(): SandboxProbe {
     this.#sandboxProbe ??= probeSandbox(this.deps.env);
@@ -88,8 +84,20 @@ export class Supervisor {
 
   /** Every agent's sandbox, once the background probe has answered (the boot's warnings). */
   async sandboxesProbed(): Promise<SandboxDecision[]> {
-    await this.#sandboxProbed;
+    await this.#probed();
     return this.sandboxes();
+  }
+
+  /**
+   * The probe, once, without blocking: started by the first agent or by sandboxesProbed(), which
+   * the daemon calls once it is ready (spawning bwrap blocked the boot for ~25 ms).
+   */
+  #probed(): Promise<SandboxProbe> {
+    this.#sandboxProbed ??=
+      this.#sandboxProbe !== undefined
+        ? Promise.resolve(this.#sandboxProbe)
+        : probeSandboxAsync(this.deps.env).then((p) => (this.#sandboxProbe ??= p));
+    return this.#sandboxProbed;
   }
 
   /** Subscribes to what happens to sessions (supervisor-events.ts); returns the unsubscribe. */
@@ -311,7 +319,7 @@ export class Supervisor {
 
   async #start(s: Session, spec: AgentSpec & { missing?: boolean }): Promise<LiveAgent> {
     // The background probe, not a second synchronous one, when the first agent starts right after boot.
-    const probe = await this.#sandboxProbed;
+    const probe = await this.#probed();
     // Once shutdown began no agent may start: it would outlive the drain and hold the process.
     if (this.#closing) throw new SessionError('cancelled', 'the daemon is shutting down');
     if (spec.missing === true) {
