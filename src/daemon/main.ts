@@ -215,7 +215,8 @@ async function boot(
   cleanup.unshift(() => automation.scheduler.stop());
   const maintenance = startMaintenance({
     config,
-    timezone,
+    // Not timezone(): backups keep the host's local time without resolving its name through ICU.
+    timezone: () => config.scheduler.timezone,
     sweep: () =>
       sweepRetention({
         db: stores.db,

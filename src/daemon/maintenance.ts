@@ -20,7 +20,8 @@ export type Maintenance = { stop: () => void; backupNow: () => Promise<void> };
 export function startMaintenance(deps: {
   config: Config;
   /** Asked when the backup timer is first armed (after boot: ICU's first use is slow). */
-  timezone: () => string;
+  /** The configured zone; undefined: the host's local time (Intl's default zone, without Intl). */
+  timezone: () => string | undefined;
   sweep: () => void;
   log: Logger;
 }): Maintenance {

@@ -41,8 +41,16 @@ export async function startWithTelegram(
   const h = makeHome({ env: { AF_TEST_TG_TOKEN: FAKE_TOKEN, ...env } });
   await h.run(['init']);
   h.writeConfig(editConfig(telegramConfig(tg.apiRoot, extraConfig)));
-  const pid = await startDaemon(h);
-  await waitFor(() => tg.callsOf('getUpdates').length > 0, 10_000, 'first getUpdates');
+  let pid: number | undefined;
+  try {
+    pid = await startDaemon(h);
+    await waitFor(() => tg.callsOf('getUpdates').length > 0, 10_000, 'first getUpdates');
+  } catch (err) {
+    // The caller gets no handle to stop: a daemon left running here outlives the whole suite.
+    await h.cleanup();
+    await tg.stop();
+    throw err;
+  }
   return {
     h,
     tg,
