@@ -5,6 +5,8 @@
  * shows only its final message; kill -9 mid-stream still delivers the final reply once, and the
  * stale preview is marked as interrupted.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive, startDaemon, waitFor } from '../helpers/harness.js';
 import { startWithTelegram, waitForReply, type TelegramSetup } from '../helpers/telegram-home.js';
@@ -85,6 +87,18 @@ describe('live replies', () => {
     // Long enough (8 s) that a loaded machine, slow to show the preview, still kills mid-stream.
     s.tg.pushMessage({ chatId: -1001, from: ANN, text: 'stream 16 500' });
     const preview = await waitFor(() => s!.tg.sentTo(-1001)[0], 15_000, 'the preview');
+    // Killed once the daemon has recorded the preview: a kill between Telegram accepting it and that
+    // commit leaves a preview nobody knows of, which no restart can mark (seen on a fast start).
+    const db = new Database(join(s.h.home, 'agentforge.db'), { readonly: true });
+    try {
+      await waitFor(
+        () => db.prepare('SELECT 1 FROM live_previews WHERE message_id = ?').get(String(preview.message_id)),
+        15_000,
+        'the preview recorded',
+      );
+    } finally {
+      db.close();
+    }
     process.kill(s.pid, 'SIGKILL');
     await waitFor(() => !isAlive(s!.pid), 5_000, 'the daemon to die');
     s.pid = await startDaemon(s.h);
