@@ -37,7 +37,7 @@ import { createBudgets } from './budgets.js';
 import { createChat } from './chat.js';
 import { folderInUse as folderInUseAt } from './folders.js';
 import { livenessProbes, SCHEDULER_OVERDUE_MS } from './liveness.js';
-import { BOOT_SWEEP_DELAY_MS, startMaintenance } from './maintenance.js';
+import { startMaintenance } from './maintenance.js';
 import { installSignalHandlers } from './signals.js';
 import { createToolAccess } from './tool-access.js';
 
@@ -232,18 +232,13 @@ async function boot(
 
   // 6. Ready: the state file, READY=1 and the watchdog.
   const notifier = await announceReady(paths, startedAt, listeners, log, cleanup);
-  // Probed once, in the background a moment after ready, like the boot sweep: spawning bwrap blocks
-  // the loop for ms, which the first /readyz should not wait out. The first agent starts it sooner.
-  // An agent that falls back says so when known, in status and doctor.
-  const probeTimer = setTimeout(() => {
-    void supervisor.sandboxesProbed().then((decisions) => {
-      for (const d of decisions)
-        if (!d.sandboxed && d.mode !== 'none')
-          log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
-    });
-  }, BOOT_SWEEP_DELAY_MS);
-  probeTimer.unref();
-  cleanup.unshift(() => clearTimeout(probeTimer));
+  // Probed once, in the background after ready (its spawn blocked the boot); an agent that falls
+  // back says so when known, in status and doctor.
+  void supervisor.sandboxesProbed().then((decisions) => {
+    for (const d of decisions)
+      if (!d.sandboxed && d.mode !== 'none')
+        log.warn({ agent: d.agent, mode: d.mode, reason: d.reason }, 'agent will run without a sandbox');
+  });
   await opts.onReady?.().catch((err: unknown) => log.warn({ err }, 'the ready hook failed'));
   const queued = (): number => supervisor.queueDepth() + chat.queueDepth();
   const watchdogMs = watchdogIntervalMs(process.env);
