@@ -34,7 +34,7 @@ export function createBudgets(deps: {
   stores: Stores;
   config: Config;
   supervisor: Supervisor;
-  /** Read when first needed: resolving the system's zone loads ICU's data (~8 MB, ~25 ms). */
+  /** Read when first needed: resolving the system's zone loads ICU's data (~6.5 MB, ~25 ms). */
   timezone: () => string;
   log: Logger;
 }): Budgets {
