@@ -3,28 +3,25 @@
  * attempt or waiting out pacing) and the retry. CLI: `agentforge outbox list|retry`.
  */
 import type { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
+import { parseQuery, requestSchema } from './body.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import { outboxInfo } from './dto.js';
 import { ApiError } from './errors.js';
 
-const listQuery = z.strictObject({
-  status: z.enum(['failed', 'pending']).default('failed'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+const listQuery = requestSchema(() =>
+  z.strictObject({
+    status: z.enum(['failed', 'pending']).default('failed'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  }),
+);
 
 export function deliveryRoutes(api: Hono, outbox: OutboxRepo): void {
   api.get('/outbox', (c) => {
-    const q = listQuery.safeParse(c.req.query());
-    if (!q.success)
-      throw new ApiError(
-        400,
-        'invalid_request',
-        q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
-      );
+    const q = parseQuery(c, listQuery());
     return c.json({
-      status: q.data.status,
-      rows: outbox.listAttention(q.data.status, Date.now(), q.data.limit).map(outboxInfo),
+      status: q.status,
+      rows: outbox.listAttention(q.status, Date.now(), q.limit).map(outboxInfo),
     });
   });
 

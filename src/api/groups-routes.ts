@@ -1,12 +1,12 @@
 /** /api/groups, /api/pairing and /api/send: registering chats, approving users, sending. */
 import { groupInfo, outboxInfo, pairingInfo } from './dto.js';
 import type { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GroupsRepo } from '../store/groups-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
 import type { PairingRepo } from '../store/pairing-repo.js';
 import { ApiError } from './errors.js';
-import { parseBody } from './body.js';
+import { parseBody, requestSchema } from './body.js';
 import { GROUP_FOLDER_RE, reservedFolder } from '../config/paths.js';
 
 export type GroupRoutesDeps = {
@@ -18,30 +18,39 @@ export type GroupRoutesDeps = {
   readonly folderInUse: (folder: string) => boolean;
 };
 
-const addGroup = z.strictObject({
-  chat: z
-    .union([z.string().regex(/^-?\d+$/, 'chat must be a numeric chat id'), z.number().int()])
-    .transform(String),
-  channel: z.enum(['telegram']).default('telegram'),
-  folder: z.string().regex(GROUP_FOLDER_RE, 'folder: lowercase letters, digits, - and _ (max 64)').optional(),
-  agent: z.string().min(1).optional(),
-  main: z.boolean().default(false),
-  trigger: z.string().min(1).optional(),
-  name: z.string().min(1).max(200).optional(),
-  /** Hand an earlier group's workspace and memory to this chat (the operator says so). */
-  reuse_folder: z.boolean().default(false),
-});
-const approve = z.strictObject({
-  code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'a pairing code is 8 letters and digits'),
-});
-const send = z.strictObject({ group: z.string().min(1), text: z.string().min(1).max(100_000) });
+const addGroup = requestSchema(() =>
+  z.strictObject({
+    chat: z
+      .union([z.string().regex(/^-?\d+$/, 'chat must be a numeric chat id'), z.number().int()])
+      .transform(String),
+    channel: z.enum(['telegram']).default('telegram'),
+    folder: z
+      .string()
+      .regex(GROUP_FOLDER_RE, 'folder: lowercase letters, digits, - and _ (max 64)')
+      .optional(),
+    agent: z.string().min(1).optional(),
+    main: z.boolean().default(false),
+    trigger: z.string().min(1).optional(),
+    name: z.string().min(1).max(200).optional(),
+    /** Hand an earlier group's workspace and memory to this chat (the operator says so). */
+    reuse_folder: z.boolean().default(false),
+  }),
+);
+const approve = requestSchema(() =>
+  z.strictObject({
+    code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'a pairing code is 8 letters and digits'),
+  }),
+);
+const send = requestSchema(() =>
+  z.strictObject({ group: z.string().min(1), text: z.string().min(1).max(100_000) }),
+);
 
 export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
   const { groups } = deps;
   api.get('/groups', (c) => c.json({ groups: groups.list().map(groupInfo) }));
 
   api.post('/groups', async (c) => {
-    const b = await parseBody(c, addGroup);
+    const b = await parseBody(c, addGroup());
     const folder = b.folder ?? `tg${b.chat.startsWith('-') ? '' : '-'}${b.chat}`;
     if (b.agent !== undefined && !deps.agentExists(b.agent))
       throw new ApiError(404, 'agent_not_found', `no agent named ${b.agent}; see: agentforge agent list`);
@@ -83,7 +92,7 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
   api.get('/pairing', (c) => c.json({ pending: deps.pairing.pending(Date.now()).map(pairingInfo) }));
 
   api.post('/pairing/approve', async (c) => {
-    const { code } = await parseBody(c, approve);
+    const { code } = await parseBody(c, approve());
     const now = Date.now();
     const row = deps.pairing.approve(code, now);
     if (row === undefined)
@@ -107,7 +116,7 @@ export function groupRoutes(api: Hono, deps: GroupRoutesDeps): void {
   });
 
   api.post('/send', async (c) => {
-    const b = await parseBody(c, send);
+    const b = await parseBody(c, send());
     const group = groups.get(b.group);
     if (group === undefined)
       throw new ApiError(404, 'group_not_found', `no group ${b.group}; see: agentforge group list`);

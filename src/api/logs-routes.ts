@@ -4,8 +4,8 @@
  * composition root. The CLI reads the file itself (`agentforge logs [-f]`), daemon up or down.
  */
 import type { Context, Hono } from 'hono';
-import { z } from 'zod';
-import { ApiError } from './errors.js';
+import * as z from 'zod';
+import { parseQuery, requestSchema } from './body.js';
 import { pumpSSE } from './sse.js';
 
 export type FeedLine = {
@@ -22,15 +22,17 @@ export type LogFeed<L extends FeedLine = FeedLine> = {
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 
-const query = z.strictObject({
-  level: z.enum(Object.keys(LEVELS) as [keyof typeof LEVELS]).default('trace'),
-  component: z.string().min(1).max(64).optional(),
-  group: z.string().min(1).max(64).optional(),
-  after: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(2000).default(500),
-  follow: z.enum(['0', '1']).default('0'),
-});
-type Query = z.infer<typeof query>;
+const query = requestSchema(() =>
+  z.strictObject({
+    level: z.enum(Object.keys(LEVELS) as [keyof typeof LEVELS]).default('trace'),
+    component: z.string().min(1).max(64).optional(),
+    group: z.string().min(1).max(64).optional(),
+    after: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(2000).default(500),
+    follow: z.enum(['0', '1']).default('0'),
+  }),
+);
+type Query = z.infer<ReturnType<typeof query>>;
 
 const matches = (q: Query) => (l: FeedLine) =>
   l.level >= LEVELS[q.level] &&
@@ -39,14 +41,7 @@ const matches = (q: Query) => (l: FeedLine) =>
 
 export function logRoutes(api: Hono, feed: LogFeed): void {
   api.get('/logs', (c) => {
-    const parsed = query.safeParse(c.req.query());
-    if (!parsed.success)
-      throw new ApiError(
-        400,
-        'invalid_request',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
-      );
-    const q = parsed.data;
+    const q = parseQuery(c, query());
     const resumeAt = Number(c.req.header('last-event-id') ?? q.after);
     const after = Number.isSafeInteger(resumeAt) && resumeAt >= 0 ? resumeAt : q.after;
     const keep = matches(q);

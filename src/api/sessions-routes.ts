@@ -5,29 +5,35 @@
 import type { SessionDetail, SessionEventInfo, SessionListItem } from '../contract.js';
 import { permissionInfo, sessionInfo } from './dto.js';
 import type { Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SessionError, SessionRequestError } from '../sessions/errors.js';
 import { EventLogBusyError, type EventLog, type SessionEvent } from '../sessions/event-log.js';
 import type { Supervisor } from '../sessions/supervisor.js';
 import { ApiError } from './errors.js';
-import { parseBody } from './body.js';
+import { parseBody, requestSchema } from './body.js';
 import { pumpSSE } from './sse.js';
 
-const newSession = z.strictObject({
-  agent: z.string().min(1).optional(),
-  group: z.string().min(1).optional(),
-});
-const prompt = z.strictObject({
-  text: z.string().min(1, 'text must not be empty').max(1_000_000),
-  mode: z.enum(['queue', 'interrupt']).default('queue'),
-  wait: z.boolean().default(true),
-});
-const approve = z.strictObject({
-  request_id: z.string().min(1).optional(),
-  allow: z.boolean().default(true),
-  /** Recorded as the event's `decided_by`: which operator tool answered. */
-  via: z.enum(['cli', 'api', 'dashboard']).optional(),
-});
+const newSession = requestSchema(() =>
+  z.strictObject({
+    agent: z.string().min(1).optional(),
+    group: z.string().min(1).optional(),
+  }),
+);
+const prompt = requestSchema(() =>
+  z.strictObject({
+    text: z.string().min(1, 'text must not be empty').max(1_000_000),
+    mode: z.enum(['queue', 'interrupt']).default('queue'),
+    wait: z.boolean().default(true),
+  }),
+);
+const approve = requestSchema(() =>
+  z.strictObject({
+    request_id: z.string().min(1).optional(),
+    allow: z.boolean().default(true),
+    /** Recorded as the event's `decided_by`: which operator tool answered. */
+    via: z.enum(['cli', 'api', 'dashboard']).optional(),
+  }),
+);
 
 const REQUEST_STATUS: Record<SessionRequestError['code'], 400 | 404 | 409 | 429> = {
   session_not_found: 404,
@@ -53,7 +59,7 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
   };
 
   api.post('/sessions', async (c) => {
-    const body = await parseBody(c, newSession, true);
+    const body = await parseBody(c, newSession(), true);
     try {
       const s = sup.create({ agent: body.agent, group: body.group });
       return c.json(sessionInfo(s.row), 201);
@@ -82,7 +88,7 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
 
   api.post('/sessions/:id/prompt', async (c) => {
     const s = session(c.req.param('id'));
-    const body = await parseBody(c, prompt);
+    const body = await parseBody(c, prompt());
     let result;
     try {
       const running = s.prompt(body.text, body.mode);
@@ -133,7 +139,7 @@ export function sessionRoutes(api: Hono, sup: Supervisor): void {
 
   api.post('/sessions/:id/approve', async (c) => {
     const s = session(c.req.param('id'));
-    const body = await parseBody(c, approve, true);
+    const body = await parseBody(c, approve(), true);
     // The control plane is the operator's (it takes the API token); the CLI says it is the CLI.
     const answered = s.permissions.answer(body.request_id, body.allow, body.via ?? 'api');
     if (answered === undefined)

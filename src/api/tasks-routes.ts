@@ -1,12 +1,12 @@
 /** /api/tasks: the operator's view of scheduled work (the same TaskService the agents' tools use). */
 import { taskInfo, taskRunInfo } from './dto.js';
 import type { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { TaskError, type TaskService } from '../scheduler/tasks.js';
 import type { TasksRepo } from '../store/tasks-repo.js';
 import { ApiError } from './errors.js';
-import { parseBody } from './body.js';
+import { parseBody, parseQuery, requestSchema } from './body.js';
 import { GROUP_FOLDER_RE } from '../config/paths.js';
 import { parseDuration } from '../config/duration.js';
 
@@ -16,21 +16,25 @@ import { parseDuration } from '../config/duration.js';
  */
 export const MAX_INTERVAL_DAYS = 3650;
 
-const addTask = z.strictObject({
-  group: z.string().regex(GROUP_FOLDER_RE, 'group: a group folder, e.g. "cli" or "team"'),
-  prompt: z.string().min(1).max(20_000),
-  schedule_type: z.enum(['cron', 'interval', 'once']),
-  schedule_value: z.string().min(1).max(200),
-  context_mode: z.enum(['group', 'isolated']).optional(),
-  timezone: z.string().min(1).optional(),
-});
+const addTask = requestSchema(() =>
+  z.strictObject({
+    group: z.string().regex(GROUP_FOLDER_RE, 'group: a group folder, e.g. "cli" or "team"'),
+    prompt: z.string().min(1).max(20_000),
+    schedule_type: z.enum(['cron', 'interval', 'once']),
+    schedule_value: z.string().min(1).max(200),
+    context_mode: z.enum(['group', 'isolated']).optional(),
+    timezone: z.string().min(1).optional(),
+  }),
+);
 
-const preview = z.strictObject({
-  schedule_type: z.enum(['cron', 'interval', 'once']),
-  schedule_value: z.string().min(1).max(200),
-  timezone: z.string().min(1).optional(),
-  count: z.coerce.number().int().min(1).max(20).default(5),
-});
+const preview = requestSchema(() =>
+  z.strictObject({
+    schedule_type: z.enum(['cron', 'interval', 'once']),
+    schedule_value: z.string().min(1).max(200),
+    timezone: z.string().min(1).optional(),
+    count: z.coerce.number().int().min(1).max(20).default(5),
+  }),
+);
 
 const STATUS: Record<TaskError['code'], 400 | 404 | 409> = {
   task_not_found: 404,
@@ -58,7 +62,7 @@ export function taskRoutes(
 ): void {
   api.get('/tasks', (c) => c.json({ tasks: deps.repo.list(c.req.query('group')).map(taskInfo) }));
   api.post('/tasks', async (c) => {
-    const b = await parseBody(c, addTask);
+    const b = await parseBody(c, addTask());
     if (!deps.groupExists(b.group))
       throw new ApiError(
         404,
@@ -98,21 +102,15 @@ export function taskRoutes(
   });
   // Before /tasks/:id, which would otherwise take "preview" for a task id.
   api.get('/tasks/preview', (c) => {
-    const q = preview.safeParse(c.req.query());
-    if (!q.success)
-      throw new ApiError(
-        400,
-        'invalid_request',
-        q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
-      );
+    const q = parseQuery(c, preview());
     const { timezone, next } = wrap(() =>
       deps.tasks.preview(
         {
-          scheduleType: q.data.schedule_type,
-          scheduleValue: q.data.schedule_value,
-          timezone: q.data.timezone,
+          scheduleType: q.schedule_type,
+          scheduleValue: q.schedule_value,
+          timezone: q.timezone,
         },
-        q.data.count,
+        q.count,
       ),
     );
     return c.json({ timezone, next: next.map((t) => new Date(t).toISOString()) });

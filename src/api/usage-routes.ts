@@ -3,7 +3,7 @@
  * operator's word on a group or agent a soft budget paused (`agentforge usage continue`).
  */
 import type { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../config/duration.js';
 import type { UsageReport } from '../contract.js';
 import { ApiError } from './errors.js';

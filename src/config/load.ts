@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { TomlError, parse as parseToml } from 'smol-toml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { formatDuration } from './duration.js';
 import { locateKey } from './locate.js';
@@ -54,7 +54,7 @@ export function parseConfig(source: string, file: string, home: string): Config 
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new ConfigError([{ file, line, path: '', message: `not valid TOML: ${detail}` }]);
   }
-  const result = configSchema.safeParse(raw);
+  const result = configSchema().safeParse(raw);
   if (!result.success) {
     throw new ConfigError(result.error.issues.flatMap((issue) => toIssues(issue, source, file)));
   }

@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HomePaths } from '../config/paths.js';
 import { openDatabase, toSingleFile } from '../store/db.js';
 import { BUILD } from '../version.js';

@@ -6,7 +6,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TaskError, type TaskService } from '../scheduler/tasks.js';
 import type { GroupsRepo } from '../store/groups-repo.js';
 import type { OutboxRepo } from '../store/outbox-repo.js';
