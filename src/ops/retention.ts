@@ -7,8 +7,7 @@
 import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Db } from '../store/db.js';
-import { openDatabase } from '../store/db.js';
+import { EVENT_DB_BUSY_TIMEOUT_MS, isBusyError, openDatabase, type Db } from '../store/db.js';
 
 const DAY = 86_400_000;
 /** Warn when per-turn logs reach this share of their cap. */
@@ -26,6 +25,8 @@ export type SweepReport = {
   outbox: number;
   taskRuns: number;
   events: number;
+  /** Session event logs not swept this time: locked by another process, or failing (logged). */
+  eventLogsSkipped: number;
   turnLogs: number;
   turnLogsKept: number;
   nearCap: boolean;
@@ -74,6 +75,7 @@ export function sweepRetention(deps: {
     outbox: 0,
     taskRuns: 0,
     events: 0,
+    eventLogsSkipped: 0,
     turnLogs: 0,
     turnLogsKept: 0,
     nearCap: false,
@@ -102,12 +104,21 @@ export function sweepRetention(deps: {
     for (const id of readdirSync(deps.sessionsDir)) {
       const file = join(deps.sessionsDir, id, 'events.db');
       if (!existsSync(file)) continue;
-      const edb = openDatabase(file);
+      // better-sqlite3 is synchronous: a file another process holds locked must not be waited on
+      // with the usual 5 s busy timeout (the whole daemon would wait), nor stop the sweep of the
+      // others. Its old events are deleted at the next sweep.
+      let edb: Db | undefined;
       try {
+        edb = openDatabase(file, { busyTimeoutMs: EVENT_DB_BUSY_TIMEOUT_MS });
         report.events += edb.prepare('DELETE FROM events WHERE ts < ?').run(eventsCutoff).changes;
         reclaim(edb, deps.log, file);
+      } catch (err) {
+        report.eventLogsSkipped++;
+        if (isBusyError(err))
+          deps.log.warn({ file }, 'events.db is locked by another process; it is swept next time');
+        else deps.log.error({ err, file }, 'could not sweep events.db; it is tried again next time');
       } finally {
-        edb.close();
+        edb?.close();
       }
     }
   }
