@@ -286,6 +286,9 @@ describe('the dashboard in Chromium', () => {
     expect(outline).not.toBe('none');
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // The skip link moves focus, not the route (the hash is the route).
+    expect(new URL(page.url()).hash).toBe('#/overview');
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
     // Down the menu by Tab and into a page with Enter.
     await page.getByRole('link', { name: 'Tasks' }).focus();
     await page.keyboard.press('Enter');

@@ -17,7 +17,15 @@ export function App() {
   const View = page?.view;
   return (
     <>
-      <a class="skip" href="#main">
+      {/* The hash is the route: following href="#main" would open a page called "main". */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          heading.current?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
