@@ -7,6 +7,7 @@
  * file busy is a 503, see the EventLog unit test).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,9 @@ describe('a locked events.db stalls nothing', () => {
   let locker: Locker | undefined;
   beforeAll(async () => {
     h = makeHome();
-    h.writeConfig(testConfig(0, '\n[limits]\nidle_timeout = "30m"\n'));
+    // A sweep every second, so that one runs while the file is locked: it deletes from every
+    // events.db, and once waited on this one with the whole daemon.
+    h.writeConfig(testConfig(0, '\n[limits]\nidle_timeout = "30m"\n[retention]\nsweep_interval = "1s"\n'));
     await startDaemon(h);
     locked = await newSession(h);
     other = await newSession(h);
@@ -85,6 +88,14 @@ describe('a locked events.db stalls nothing', () => {
   it('other sessions answer promptly and /healthz stays fast; after the release no event is lost', async () => {
     const before = await apiEvents(h, locked);
     locker = await lock(join(h.home, 'sessions', locked, 'events.db'));
+
+    // A retention sweep meets the lock (it deletes from every events.db): it skips the file.
+    const logFile = join(h.home, 'logs', 'agentforge.log');
+    const skipped = (): boolean =>
+      readFileSync(logFile, 'utf8')
+        .split('\n')
+        .some((l) => l.includes('"events.db is locked by another process') && l.includes(locked));
+    await waitFor(() => skipped() || undefined, 15_000, 'a retention sweep to skip the locked events.db');
 
     // The locked session runs a turn: its events have nowhere to go but memory.
     const lockedTurn = apiReply(h, locked, 'stream 20');
