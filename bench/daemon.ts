@@ -1,6 +1,7 @@
 /** Daemon-level figures: cold start to ready, idle RSS and timer wakeups, status and chat latency. */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -55,12 +56,17 @@ export async function coldStart(
 
 /**
  * What Node itself takes, idle, as the daemon's RSS is read: bare, and with what no daemon of ours
- * can do without, an HTTP server and the Web Response class (Hono's node adapter takes Request and
- * Response from undici at import, and Node loads undici whole). The target is judged against these.
+ * can do without: an HTTP server and the Web Response class (Hono's node adapter takes Request and
+ * Response from undici at import, and Node loads undici whole), then also SQLite (better-sqlite3
+ * with one database in WAL mode). The target is judged against these.
  */
-export async function nodeFloors(): Promise<{ bareMb: number; httpMb: number }> {
+export async function nodeFloors(): Promise<{ bareMb: number; httpMb: number; sqliteMb: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'af-floor-'));
   const measure = async (code: string): Promise<number> => {
-    const child = spawn(process.execPath, ['-e', `${code}; setInterval(() => {}, 1e9)`], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', `${code}; setInterval(() => {}, 1e9)`], {
+      stdio: 'ignore',
+      cwd: ROOT, // where require('better-sqlite3') resolves
+    });
     try {
       await sleep(1_500);
       return round(rssMb(child.pid as number), 1);
@@ -68,10 +74,17 @@ export async function nodeFloors(): Promise<{ bareMb: number; httpMb: number }> 
       child.kill('SIGKILL');
     }
   };
-  return {
-    bareMb: await measure('0'),
-    httpMb: await measure("new Response('x'); require('node:http').createServer().listen(0, '127.0.0.1')"),
-  };
+  const http = "new Response('x'); require('node:http').createServer().listen(0, '127.0.0.1')";
+  const sqlite = `const db = new (require('better-sqlite3'))(${JSON.stringify(join(dir, 'floor.db'))}); db.pragma('journal_mode = WAL'); db.exec('CREATE TABLE t (a)'); db.prepare('SELECT * FROM t').all()`;
+  try {
+    return {
+      bareMb: await measure('0'),
+      httpMb: await measure(http),
+      sqliteMb: await measure(`${http}; ${sqlite}`),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function idle(

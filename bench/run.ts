@@ -91,6 +91,7 @@ if (section('idle')) {
   const floors = (raw['nodeFloors'] = await nodeFloors());
   add('  bare Node, idle (a floor)', floors.bareMb, 'MB', '', true);
   add('  Node + HTTP server + Response (the floor with Hono)', floors.httpMb, 'MB', '', true);
+  add('  … + SQLite, one WAL database (the floor of this daemon)', floors.sqliteMb, 'MB', '', true);
   add(`idle timer wakeups in ${idl.seconds} s`, idl.wakeups, 'count', '', true);
 }
 if (section('sessions')) {
