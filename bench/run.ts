@@ -94,17 +94,18 @@ if (section('idle')) {
   add('  … + SQLite, one WAL database (the floor of this daemon)', floors.sqliteMb, 'MB', '', true);
   add(`idle timer wakeups in ${idl.seconds} s`, idl.wakeups, 'count', '', true);
 }
-if (section('sessions')) {
-  process.stderr.write('session memory …\n');
-  const sm = (raw['sessionMemory'] = await sessionMemory(quick ? 3 : 5));
-  add(`memory per live idle session (${sm.sessions})`, sm.perSessionMb, 'MB', '', true);
-  add('  of which in the daemon', sm.daemonPerSessionMb, 'MB', '', true);
-}
+// Before the sessions section, whose five agents' exits would still load the machine.
 if (section('status')) {
   process.stderr.write('status …\n');
   const st = (raw['st'] = await statusLatency(quick ? 10 : 20));
   add('agentforge status (median)', st.medianMs, 'ms', '≤ 80 ms', st.medianMs <= 80);
   add('  bare `node -e 0` (the floor)', st.bareNodeMs, 'ms', '', true);
+}
+if (section('sessions')) {
+  process.stderr.write('session memory …\n');
+  const sm = (raw['sessionMemory'] = await sessionMemory(quick ? 3 : 5));
+  add(`memory per live idle session (${sm.sessions})`, sm.perSessionMb, 'MB', '', true);
+  add('  of which in the daemon', sm.daemonPerSessionMb, 'MB', '', true);
 }
 if (section('chat')) {
   process.stderr.write('chat …\n');
