@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { GLOBAL_MIGRATIONS } from '../store/migrations/index.js';
-import { sweepRetention } from './retention.js';
+import { sweepRetention, type SweepReport } from './retention.js';
 
 const DAY = 86_400_000;
 const open: Db[] = [];
@@ -61,6 +61,9 @@ function capture(): { log: pino.Logger; lines: Line[] } {
 
 const policy = { messages_days: 90, events_days: 30, run_logs_days: 14, error_artifacts_max: 200 };
 
+const sweep = (h: ReturnType<typeof home>, log: pino.Logger, now: number): SweepReport =>
+  sweepRetention({ db: h.db, sessionsDir: h.sessions, groupsDir: h.groups, policy, log, now });
+
 describe('the retention sweep over session event logs', () => {
   it('skips an events.db another process holds locked, sweeps the others, and gets it next time', () => {
     const h = home();
@@ -72,14 +75,7 @@ describe('the retention sweep over session event logs', () => {
     holder.exec('BEGIN EXCLUSIVE');
     const { log, lines } = capture();
 
-    const first = sweepRetention({
-      db: h.db,
-      sessionsDir: h.sessions,
-      groupsDir: h.groups,
-      policy,
-      log,
-      now,
-    });
+    const first = sweep(h, log, now);
     expect(first.events).toBe(1);
     expect(first.eventLogsSkipped).toBe(1);
     expect(kinds(free)).toEqual(['new']);
@@ -89,14 +85,7 @@ describe('the retention sweep over session event logs', () => {
     expect(lines.some((l) => l.msg === 'retention sweep done')).toBe(true);
 
     holder.exec('COMMIT');
-    const second = sweepRetention({
-      db: h.db,
-      sessionsDir: h.sessions,
-      groupsDir: h.groups,
-      policy,
-      log,
-      now,
-    });
+    const second = sweep(h, log, now);
     expect(second).toMatchObject({ events: 1, eventLogsSkipped: 0 });
     expect(kinds(locked)).toEqual(['new']);
   });
@@ -110,14 +99,7 @@ describe('the retention sweep over session event logs', () => {
     openDatabase(bad).close(); // a file with no events table
     const { log, lines } = capture();
 
-    const report = sweepRetention({
-      db: h.db,
-      sessionsDir: h.sessions,
-      groupsDir: h.groups,
-      policy,
-      log,
-      now,
-    });
+    const report = sweep(h, log, now);
     expect(report).toMatchObject({ events: 1, eventLogsSkipped: 1 });
     expect(kinds(good)).toEqual(['new']);
     expect(lines.find((l) => l.file === bad)?.level).toBe(50);
