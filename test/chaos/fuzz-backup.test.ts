@@ -226,6 +226,14 @@ describe('fuzz: backup archives', () => {
     const writeM = (m: unknown): void => writeFileSync(manifestPath, JSON.stringify(m, null, 2));
     const entries = (m: Record<string, unknown>): Array<Record<string, unknown>> | undefined =>
       Array.isArray(m['files']) ? (m['files'] as Array<Record<string, unknown>>) : undefined;
+    // An earlier mutation may have put null or a number where an entry was: only objects can be edited.
+    const entry = (
+      m: Record<string, unknown> | undefined,
+      i: number,
+    ): Record<string, unknown> | undefined => {
+      const e: unknown = m && entries(m)?.[i % Math.max(1, files.length)];
+      return e !== null && typeof e === 'object' ? (e as Record<string, unknown>) : undefined;
+    };
     const target = (i: number): string => join(dir, i < files.length ? files[i]! : 'manifest.json');
     for (const mu of mutations) {
       try {
@@ -257,7 +265,7 @@ describe('fuzz: backup archives', () => {
           }
           case 'field': {
             const m = readM();
-            const e = m && entries(m)?.[mu.entry % Math.max(1, files.length)];
+            const e = entry(m, mu.entry);
             if (m === undefined || e === undefined) break;
             e[mu.field] = mu.value;
             writeM(m);
@@ -284,7 +292,7 @@ describe('fuzz: backup archives', () => {
           case 'consistent': {
             // A changed file whose manifest entry is updated to match: hashes alone cannot tell.
             const m = readM();
-            const e = m && entries(m)?.[mu.file % Math.max(1, files.length)];
+            const e = entry(m, mu.file);
             if (m === undefined || e === undefined || typeof e['path'] !== 'string') break;
             const p = join(dir, e['path']);
             if (!p.startsWith(dir + '/')) break;
@@ -306,7 +314,14 @@ describe('fuzz: backup archives', () => {
             symlinkSync(to, p);
             // …with a manifest entry that matches what the link points at.
             const m = readM();
-            const e = m && entries(m)?.find((x) => join(dir, String(x['path'])) === p);
+            const e =
+              m &&
+              entries(m)?.find(
+                (x: unknown) =>
+                  x !== null &&
+                  typeof x === 'object' &&
+                  join(dir, String((x as Record<string, unknown>)['path'])) === p,
+              );
             if (m !== undefined && e !== undefined && mu.target !== 'dir') {
               const content = readFileSync(to);
               e['bytes'] = content.length;
