@@ -224,15 +224,16 @@ describe('fuzz: backup archives', () => {
       }
     };
     const writeM = (m: unknown): void => writeFileSync(manifestPath, JSON.stringify(m, null, 2));
-    const entries = (m: Record<string, unknown>): Array<Record<string, unknown>> | undefined =>
-      Array.isArray(m['files']) ? (m['files'] as Array<Record<string, unknown>>) : undefined;
+    const entries = (m: Record<string, unknown>): unknown[] | undefined =>
+      Array.isArray(m['files']) ? (m['files'] as unknown[]) : undefined;
     // An earlier mutation may have put null or a number where an entry was: only objects can be edited.
+    const isEntry = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object';
     const entry = (
       m: Record<string, unknown> | undefined,
       i: number,
     ): Record<string, unknown> | undefined => {
-      const e: unknown = m && entries(m)?.[i % Math.max(1, files.length)];
-      return e !== null && typeof e === 'object' ? (e as Record<string, unknown>) : undefined;
+      const e = m && entries(m)?.[i % Math.max(1, files.length)];
+      return isEntry(e) ? e : undefined;
     };
     const target = (i: number): string => join(dir, i < files.length ? files[i]! : 'manifest.json');
     for (const mu of mutations) {
@@ -317,10 +318,7 @@ describe('fuzz: backup archives', () => {
             const e =
               m &&
               entries(m)?.find(
-                (x: unknown) =>
-                  x !== null &&
-                  typeof x === 'object' &&
-                  join(dir, String((x as Record<string, unknown>)['path'])) === p,
+                (x): x is Record<string, unknown> => isEntry(x) && join(dir, String(x['path'])) === p,
               );
             if (m !== undefined && e !== undefined && mu.target !== 'dir') {
               const content = readFileSync(to);
